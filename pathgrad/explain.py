@@ -1,0 +1,191 @@
+"""The explain stage: every path from a weight to the loss, its product of local partials,
+the sum over paths (Bauer's formula), sympy's direct derivative, and the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+from .calculus import Network, rewrite
+from .errors import LimitError, UsageError, suggest
+from .numeric import MPAlgebra, NoValue, evaluate, forward, to_mpf
+from .spec import Spec
+from .verify import Verification, verify
+
+__all__ = ["PathTerm", "Explanation", "explain", "check_weight", "DEFAULT_MAX_PATHS"]
+
+DEFAULT_MAX_PATHS = 10_000
+DIGITS = 30  # working precision for the numbers shown; they are rounded to floats at the end
+
+
+@dataclass(frozen=True)
+class PathTerm:
+    """One path weight → … → loss and its product of local partials."""
+
+    nodes: tuple[str, ...]
+    factors: tuple[sp.Expr, ...]  # factors[i] = ∂nodes[i+1]/∂nodes[i]
+    term: sp.Expr
+    value: float | None = None
+    share: float | None = None
+    note: str | None = None  # why value is None
+
+    @property
+    def chain(self) -> str:
+        """The chain in Leibniz notation, loss side first: ∂E/∂Out · … · ∂a01/∂w11."""
+        pairs = zip(self.nodes[1:], self.nodes[:-1])
+        return " · ".join(f"∂{v}/∂{u}" for v, u in reversed(list(pairs)))
+
+    def factors_loss_first(self) -> list[tuple[str, str, sp.Expr]]:
+        """(v, u, ∂v/∂u) from the loss side back to the weight, as the chain is written."""
+        return [(self.nodes[i + 1], self.nodes[i], f)
+                for i, f in reversed(list(enumerate(self.factors)))]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """∂loss/∂weight as a sum over paths, checked against sympy's direct derivative."""
+
+    spec: Spec
+    weight: str
+    loss: str
+    path_count: int
+    paths: tuple[PathTerm, ...]
+    sum: sp.Expr  # Σ over paths, in the network's names
+    direct: sp.Expr  # sympy.diff of the composed loss, in leaves
+    direct_names: sp.Expr  # the same, with node expressions written as node names
+    verification: Verification
+    value: float | None = None
+    value_note: str | None = None
+    values: dict[str, Fraction | None] = field(default_factory=dict)
+    node_values: dict[str, float | None] = field(default_factory=dict)
+    network: Network | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def verified(self) -> bool:
+        """True when the sum over paths was proved equal to the direct derivative."""
+        return self.verification.verified
+
+    def _repr_html_(self) -> str:
+        from .render import html
+
+        return html.render(self)
+
+    def _repr_latex_(self) -> str:
+        from .render import latex
+
+        return latex.render(self, fragment=True)
+
+    def _repr_markdown_(self) -> str:
+        from .render import markdown
+
+        return markdown.render(self)
+
+
+def check_weight(spec: Spec, weight: str) -> None:
+    """Raise UsageError unless `weight` is a declared name other than the loss."""
+    if spec.kind(weight) is None:
+        hint = suggest(weight, spec.names) or "choose one of: " + ", ".join(
+            [*spec.params][:8]) + (", …" if len(spec.params) > 8 else "")
+        raise UsageError(f"--weight '{weight}' is not a name in {spec.source}", None, hint)
+    if weight == spec.loss:
+        raise UsageError(f"--weight '{weight}' is the loss itself; ∂{weight}/∂{weight} = 1. "
+                         "Choose a param, input or node that the loss depends on")
+
+
+def apply_values(spec: Spec, values: Mapping[str, object] | None) -> dict[str, Fraction | None]:
+    """The spec's leaf values with `values` (name → number) applied; checks the names."""
+    out = spec.values()
+    for name, value in (values or {}).items():
+        kind = spec.kind(name)
+        if kind is None:
+            raise UsageError(f"cannot set '{name}': it is not a name in {spec.source}", None,
+                             suggest(name, out))
+        if kind == "node":
+            raise UsageError(f"cannot set '{name}': it is a node (computed from its expression); "
+                             "set inputs and params")
+        out[name] = None if value is None else (
+            value if isinstance(value, Fraction) else Fraction(value))  # type: ignore[arg-type]
+    return out
+
+
+def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *,
+            max_paths: int = DEFAULT_MAX_PATHS, network: Network | None = None) -> Explanation:
+    """Explain ∂loss/∂weight as the sum over every path of the product of local partials.
+
+    >>> from pathgrad import load
+    >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
+    >>> ex = explain(spec, "w")
+    >>> [p.nodes for p in ex.paths], ex.sum, ex.value, ex.verified
+    ([('w', 'E'), ('w', 'h', 'E')], 2*h*x + 1, 25.0, True)
+    """
+    check_weight(spec, weight)
+    leaf_values = apply_values(spec, values)
+    net = network or Network(spec)
+    graph = net.graph
+    loss = spec.loss
+    count = graph.path_counts(loss)[weight]
+    if count > max_paths:
+        raise LimitError(
+            f"'{weight}' has {count:,} paths to '{loss}', more than --max-paths {max_paths:,}",
+            None, "use --top K to see the largest paths, or `pathgrad backprop` to add them up "
+                  "without listing")
+    node_paths = list(graph.paths(weight, loss))
+    terms = [PathTerm(p, tuple(net.local_partial(u, v) for u, v in zip(p, p[1:])), sp.S.Zero)
+             for p in node_paths]
+    terms = [PathTerm(t.nodes, t.factors, sp.Mul(*t.factors)) for t in terms]
+    total = sp.Add(*(t.term for t in terms))
+
+    composed = net.compose(loss, free=weight)
+    direct = sp.diff(composed[loss], net.symbols[weight])
+    direct_names = rewrite(direct, net.composed_table(composed))
+    verification = verify(net, weight, total, direct, composed, leaf_values)
+
+    numbers = _numbers(net, weight, terms, direct, leaf_values)
+    return Explanation(
+        spec=spec, weight=weight, loss=loss, path_count=count, paths=numbers["paths"],
+        sum=total, direct=direct, direct_names=direct_names, verification=verification,
+        value=numbers["value"], value_note=numbers["note"], values=leaf_values,
+        node_values=numbers["nodes"], network=net,
+    )
+
+
+def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Expr,
+             leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
+    """Path values, shares and the gradient at the spec's point, where they are defined."""
+    sym = net.symbols
+    with mpmath.workdps(DIGITS):
+        alg = MPAlgebra()
+        leaves = {n: (to_mpf(v) if v is not None else NoValue(f"{n} has no value"))
+                  for n, v in leaf_values.items()}
+        env = forward(net.graph.order, net.exprs, sym, leaves, alg)
+        memo: dict[int, Any] = {}
+        raw = []
+        for t in terms:
+            vals = [evaluate(f, env, alg, memo) for f in t.factors]
+            bad = next((v for v in vals if isinstance(v, NoValue)), None)
+            raw.append(bad if bad is not None else alg.mul(vals))
+        direct_value = evaluate(direct, {sym[n]: v for n, v in leaves.items()}, alg)
+        if isinstance(direct_value, NoValue):
+            good = [v for v in raw if not isinstance(v, NoValue)]
+            if raw and len(good) == len(raw):
+                direct_value = alg.add(good)
+        paths = []
+        for t, v in zip(terms, raw):
+            if isinstance(v, NoValue):
+                paths.append(PathTerm(t.nodes, t.factors, t.term, None, None, v.reason))
+                continue
+            share = (float(v / direct_value)
+                     if not isinstance(direct_value, NoValue) and direct_value != 0 else None)
+            paths.append(PathTerm(t.nodes, t.factors, t.term, float(v), share))
+        node_values = {n: (None if isinstance(env[sym[n]], NoValue) else float(env[sym[n]]))
+                       for n in net.exprs}
+    if isinstance(direct_value, NoValue):
+        return {"paths": tuple(paths), "value": None, "note": direct_value.reason,
+                "nodes": node_values}
+    return {"paths": tuple(paths), "value": float(direct_value), "note": None,
+            "nodes": node_values}

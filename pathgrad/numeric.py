@@ -1,0 +1,269 @@
+"""Evaluating sympy expressions on their DAG: high-precision numbers, a prime field, degrees.
+
+Composed losses are small as DAGs but astronomically large as trees, so every evaluator here
+visits each distinct subexpression once. One walker serves three algebras: mpmath numbers
+(with the reason when a value is undefined), arithmetic modulo a prime with random values for
+function applications (for identity testing), and degree bounds (for its error bound).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+__all__ = [
+    "NoValue",
+    "evaluate",
+    "Algebra",
+    "MPAlgebra",
+    "ModPAlgebra",
+    "DegreeAlgebra",
+    "PRIME",
+    "forward",
+    "to_mpf",
+]
+
+PRIME = 2**127 - 1  # a Mersenne prime: big enough that a false pass has negligible chance
+
+
+@dataclass(frozen=True)
+class NoValue:
+    """A value that cannot be given, with the reason (unknown input, log of a negative …)."""
+
+    reason: str
+
+
+class Algebra:
+    """What evaluation needs from a number system."""
+
+    def rational(self, p: int, q: int) -> Any: ...
+    def const(self, expr: sp.Basic) -> Any: ...
+    def add(self, xs: Sequence[Any]) -> Any: ...
+    def mul(self, xs: Sequence[Any]) -> Any: ...
+    def powi(self, b: Any, n: int) -> Any: ...
+    def powq(self, b: Any, n: int, d: int) -> Any: ...
+    def func(self, name: str, xs: Sequence[Any]) -> Any: ...
+
+
+def evaluate(expr: sp.Basic, env: Mapping[sp.Basic, Any], algebra: Algebra,
+             memo: dict[int, Any] | None = None) -> Any:
+    """Value of `expr` with symbols from `env`, each distinct subexpression computed once.
+
+    A symbol missing from `env` is NoValue; NoValue arguments make NoValue results.
+    """
+    memo = {} if memo is None else memo
+    keep: list[sp.Basic] = []  # ids in memo stay valid while their objects live
+    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        key = id(node)
+        if key in memo:
+            continue
+        if not ready and node.args and not isinstance(node, sp.Symbol):
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if id(a) not in memo)
+            continue
+        memo[key] = _apply(node, [memo[id(a)] for a in node.args], env, algebra)
+        keep.append(node)
+    return memo[id(expr)]
+
+
+def _apply(node: sp.Basic, xs: list[Any], env: Mapping, algebra: Algebra) -> Any:
+    if isinstance(node, sp.Symbol):
+        if node in env:
+            return env[node]
+        return NoValue(f"{node} has no value")
+    if isinstance(node, sp.Rational):
+        return algebra.rational(int(node.p), int(node.q))
+    if isinstance(node, sp.Float):
+        r = sp.Rational(node)
+        return algebra.rational(int(r.p), int(r.q))
+    if not node.args:
+        return algebra.const(node)
+    for x in xs:
+        if isinstance(x, NoValue):
+            return x
+    if isinstance(node, sp.Add):
+        return algebra.add(xs)
+    if isinstance(node, sp.Mul):
+        return algebra.mul(xs)
+    if isinstance(node, sp.Pow):
+        e = node.exp
+        if isinstance(e, sp.Integer):
+            return algebra.powi(xs[0], int(e))
+        if isinstance(e, sp.Rational):
+            return algebra.powq(xs[0], int(e.p), int(e.q))
+        return algebra.func("pow", xs)
+    return algebra.func(type(node).__name__, xs)
+
+
+class MPAlgebra(Algebra):
+    """mpmath numbers at the working precision; undefined operations give NoValue."""
+
+    def rational(self, p: int, q: int) -> Any:
+        return mpmath.mpf(p) / q
+
+    def const(self, expr: sp.Basic) -> Any:
+        return mpmath.mpf(sp.N(expr, mpmath.mp.dps + 5))
+
+    def add(self, xs: Sequence[Any]) -> Any:
+        return mpmath.fsum(xs)
+
+    def mul(self, xs: Sequence[Any]) -> Any:
+        out = mpmath.mpf(1)
+        for x in xs:
+            out *= x
+        return out
+
+    def powi(self, b: Any, n: int) -> Any:
+        if b == 0 and n < 0:
+            return NoValue("division by zero")
+        return b**n
+
+    def powq(self, b: Any, n: int, d: int) -> Any:
+        if b < 0 and d % 2 == 0:
+            root = "square root" if d == 2 else f"{d}th root"
+            return NoValue(f"{root} of a negative number ({_short(b)})")
+        if b == 0 and n < 0:
+            return NoValue("division by zero")
+        r = mpmath.root(b, d) if b >= 0 else -mpmath.root(-b, d)
+        return r**n
+
+    def func(self, name: str, xs: Sequence[Any]) -> Any:
+        x = xs[0]
+        match name:
+            case "sigmoid":
+                return 1 / (1 + mpmath.exp(-x))
+            case "tanh":
+                return mpmath.tanh(x)
+            case "relu":
+                return x if x > 0 else mpmath.mpf(0)
+            case "softplus":
+                return mpmath.log1p(mpmath.exp(x)) if x < 50 else x + mpmath.log1p(mpmath.exp(-x))
+            case "exp":
+                return mpmath.exp(x)
+            case "log":
+                if x <= 0:
+                    return NoValue(f"log of {'zero' if x == 0 else 'a negative number'}"
+                                   + ("" if x == 0 else f" ({_short(x)})"))
+                return mpmath.log(x)
+            case "Abs":
+                return abs(x)
+            case "sin":
+                return mpmath.sin(x)
+            case "cos":
+                return mpmath.cos(x)
+            case "Max":
+                return max(xs)
+            case "Min":
+                return min(xs)
+            case "Heaviside":
+                at_zero = xs[1] if len(xs) > 1 else mpmath.mpf(1) / 2
+                return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else at_zero)
+            case "sign":
+                return mpmath.sign(x)
+            case "pow":
+                if xs[0] <= 0:
+                    return NoValue(f"power of a non-positive number ({_short(xs[0])})")
+                return mpmath.power(xs[0], xs[1])
+        return NoValue(f"cannot evaluate {name}")
+
+
+def to_mpf(value: object) -> Any:
+    """An exact leaf value (Fraction, int, str, mpf) as an mpmath number."""
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    return mpmath.mpf(value)
+
+
+def _short(x: Any) -> str:
+    return mpmath.nstr(x, 6)
+
+
+class ModPAlgebra(Algebra):
+    """Arithmetic modulo PRIME; each function application gets a random value, keyed by its
+    name and argument values, so equal applications agree and distinct ones are independent."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.oracle: dict[tuple, int] = {}
+
+    def draw(self, key: tuple) -> int:
+        if key not in self.oracle:
+            self.oracle[key] = self.rng.randrange(1, PRIME)
+        return self.oracle[key]
+
+    def rational(self, p: int, q: int) -> int:
+        return p * pow(q, -1, PRIME) % PRIME
+
+    def const(self, expr: sp.Basic) -> int:
+        return self.draw(("const", str(expr)))
+
+    def add(self, xs: Sequence[int]) -> int:
+        return sum(xs) % PRIME
+
+    def mul(self, xs: Sequence[int]) -> int:
+        out = 1
+        for x in xs:
+            out = out * x % PRIME
+        return out
+
+    def powi(self, b: int, n: int) -> int:
+        return pow(b, n, PRIME)  # a zero base with n < 0 raises ValueError: caller redraws
+
+    def powq(self, b: int, n: int, d: int) -> int:
+        return pow(self.draw(("root", d, b)), n, PRIME)
+
+    def func(self, name: str, xs: Sequence[int]) -> int:
+        return self.draw((name, *xs))
+
+
+class DegreeAlgebra(Algebra):
+    """Bounds (numerator degree, denominator degree) of an expression as a rational function
+    of its leaves and function applications; used for the Schwartz–Zippel error bound."""
+
+    def rational(self, p: int, q: int) -> tuple[int, int]:
+        return (0, 0)
+
+    def const(self, expr: sp.Basic) -> tuple[int, int]:
+        return (1, 0)
+
+    def add(self, xs: Sequence[tuple[int, int]]) -> tuple[int, int]:
+        den = sum(d for _, d in xs)
+        return (max(n + den - d for n, d in xs), den)
+
+    def mul(self, xs: Sequence[tuple[int, int]]) -> tuple[int, int]:
+        return (sum(n for n, _ in xs), sum(d for _, d in xs))
+
+    def powi(self, b: tuple[int, int], n: int) -> tuple[int, int]:
+        return (n * b[0], n * b[1]) if n >= 0 else (-n * b[1], -n * b[0])
+
+    def powq(self, b: tuple[int, int], n: int, d: int) -> tuple[int, int]:
+        return (abs(n), 0) if n >= 0 else (0, abs(n))
+
+    def func(self, name: str, xs: Sequence[Any]) -> tuple[int, int]:
+        return (1, 0)
+
+
+def forward(order: Sequence[str], exprs: Mapping[str, sp.Expr], symbols: Mapping[str, sp.Symbol],
+            leaves: Mapping[str, Any], algebra: Algebra,
+            fixed: Mapping[str, Any] | None = None) -> dict[sp.Symbol, Any]:
+    """Values of every name: leaves as given, nodes evaluated in topological order.
+
+    Names in `fixed` keep the given value even if they are nodes (a node taken as the
+    variable of differentiation). The result maps symbols to values, ready as an `env`.
+    """
+    env: dict[sp.Basic, Any] = {symbols[n]: v for n, v in leaves.items()}
+    fixed = fixed or {}
+    for n in order:
+        if n in fixed:
+            env[symbols[n]] = fixed[n]
+        elif n in exprs:
+            env[symbols[n]] = evaluate(exprs[n], env, algebra)
+    return env

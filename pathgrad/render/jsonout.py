@@ -1,0 +1,79 @@
+"""JSON for tools. The keys are a contract: extend them, never rename or reshape them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..calculus import tree_size
+from ..explain import Explanation
+from ..notation import Notation
+from ..spec import Spec
+
+__all__ = ["explanation", "spec_summary", "dumps", "DIRECT_TREE_LIMIT"]
+
+DIRECT_TREE_LIMIT = 20_000  # beyond this the leaves-only derivative is written in node names
+
+
+def _num(x: object) -> float | None:
+    return None if x is None else float(x)  # type: ignore[arg-type]
+
+
+def explanation(ex: Explanation) -> dict[str, Any]:
+    """The contract: weight, loss, path_count, paths[nodes, factors, term, value, share],
+    sum, direct, value, verified, method; plus extra keys for people and tools."""
+    note = Notation(ex.spec)
+    in_leaves = tree_size(ex.direct, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT
+    paths = []
+    for p in ex.paths:
+        item: dict[str, Any] = {
+            "nodes": list(p.nodes),
+            "factors": [note.plain(f) for f in p.factors],
+            "term": note.plain(p.term),
+            "value": _num(p.value),
+            "share": _num(p.share),
+            "chain": p.chain,
+        }
+        if p.note:
+            item["note"] = p.note
+        paths.append(item)
+    out: dict[str, Any] = {
+        "weight": ex.weight,
+        "loss": ex.loss,
+        "path_count": int(ex.path_count),
+        "paths": paths,
+        "sum": note.plain(ex.sum),
+        "direct": note.plain(ex.direct if in_leaves else ex.direct_names),
+        "value": _num(ex.value),
+        "verified": bool(ex.verified),
+        "method": ex.verification.method,
+        "direct_form": "leaves" if in_leaves else "node names",
+        "direct_names": note.plain(ex.direct_names),
+        "verification": {
+            "detail": ex.verification.detail,
+            "error_bound": ex.verification.error_bound,
+        },
+        "values": {k: _num(v) for k, v in ex.values.items()},
+        "node_values": {k: _num(v) for k, v in ex.node_values.items()},
+    }
+    if ex.value_note:
+        out["value_note"] = ex.value_note
+    return out
+
+
+def spec_summary(spec: Spec) -> dict[str, Any]:
+    """`pathgrad show` as data: inputs, params, nodes, loss, path_counts."""
+    counts = spec.graph.path_counts(spec.loss)
+    return {
+        "name": spec.name,
+        "inputs": {k: _num(v) for k, v in spec.inputs.items()},
+        "params": {k: _num(v) for k, v in spec.params.items()},
+        "nodes": {k: spec.text(k) for k in spec.nodes},
+        "loss": spec.loss,
+        "path_counts": {k: int(counts[k]) for k in [*spec.params, *spec.inputs]},
+    }
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """JSON text with a trailing newline; non-ASCII kept readable."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

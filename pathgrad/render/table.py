@@ -1,0 +1,122 @@
+"""Terminal renderings (rich): the derivation table of `explain`, the overview of `show`."""
+
+from __future__ import annotations
+
+import sympy as sp
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..explain import Explanation
+from ..notation import Notation
+from ..spec import Spec
+
+__all__ = ["explanation", "spec_overview", "number", "percent", "clip"]
+
+MAX_EXPR_CHARS = 600  # a longer sum is cut in the table; JSON and LaTeX carry it whole
+
+
+def number(x: float | None, digits: int = 9) -> str:
+    """A value with `digits` significant digits and a real minus sign; '—' when unknown."""
+    if x is None:
+        return "—"
+    text = f"{x:.{digits}g}"
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def percent(x: float | None) -> str:
+    """A share of the total, signed so cancelling paths stand out."""
+    if x is None:
+        return "—"
+    text = f"{100 * x:+.1f}%"
+    return text.replace("-", "−")
+
+
+def clip(text: str, limit: int = MAX_EXPR_CHARS) -> str:
+    """`text`, cut at `limit` characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f" … ({len(text):,} characters; --format json has all)"
+
+
+def _title(spec: Spec, what: str) -> Text:
+    title = Text(what, style="bold")
+    if spec.name:
+        title.append(f" — {spec.name}", style="")
+    title.append(f"  ({spec.source})", style="dim")
+    return title
+
+
+def explanation(ex: Explanation) -> RenderableType:
+    """The derivation: one row per path, then the sum, the direct derivative, the verdict."""
+    note = Notation(ex.spec)
+    w, loss = ex.weight, ex.loss
+    n = ex.path_count
+    head = _title(ex.spec, f"∂{loss}/∂{w}: {n:,} path{'s' if n != 1 else ''} from {w} to {loss}")
+    parts: list[RenderableType] = [head]
+    if ex.spec.description:
+        parts.append(Text(ex.spec.description, style="italic"))
+    if ex.paths:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("path")
+        table.add_column("chain (loss side first)")
+        table.add_column("local partials")
+        table.add_column("value", justify="right")
+        table.add_column("share", justify="right")
+        for i, p in enumerate(ex.paths, 1):
+            partials = " · ".join(note.factor(f) for _, _, f in p.factors_loss_first())
+            value = number(p.value) if p.value is not None else Text(p.note or "—", "yellow")
+            share = Text(percent(p.share), style="red" if (p.share or 0) < 0 else "")
+            table.add_row(str(i), " → ".join(p.nodes), p.chain, partials, value, share)
+        parts.append(table)
+    else:
+        parts.append(Text(f"{loss} does not depend on {w}: there are no paths, so "
+                          f"∂{loss}/∂{w} = 0.", style="yellow"))
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("sum over paths", clip(f"∂{loss}/∂{w} = {note.pretty(ex.sum)}"))
+    summary.add_row("direct", clip(f"sympy.diff of the composed {loss} = "
+                                   f"{note.pretty(ex.direct_names)}"))
+    if ex.direct_names != ex.direct and sp.count_ops(ex.direct_names) < 40:
+        summary.add_row("", Text("(written in node names; --format json has it in leaves)",
+                                 style="dim"))
+    value = number(ex.value) if ex.value is not None else Text(
+        f"— ({ex.value_note})" if ex.value_note else "—", style="yellow")
+    summary.add_row("value", value)
+    v = ex.verification
+    if v.verified:
+        summary.add_row(Text("✓ verified", style="bold green"),
+                        f"sum over paths = direct derivative; {v.detail}")
+    else:
+        summary.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
+    parts.append(summary)
+    return Group(*parts)
+
+
+def spec_overview(spec: Spec) -> RenderableType:
+    """`pathgrad show`: leaves with values and path counts, nodes with expressions, the loss."""
+    counts = spec.graph.path_counts(spec.loss)
+    parts: list[RenderableType] = [_title(spec, f"network with loss {spec.loss}")]
+    if spec.description:
+        parts.append(Text(spec.description, style="italic"))
+    leaves = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+    leaves.add_column("leaf")
+    leaves.add_column("kind")
+    leaves.add_column("value", justify="right")
+    leaves.add_column(f"paths to {spec.loss}", justify="right")
+    for kind, section in (("param", spec.params), ("input", spec.inputs)):
+        for name, val in section.items():
+            shown = number(float(val)) if val is not None else "—"
+            leaves.add_row(name, kind, shown, f"{counts[name]:,}")
+    nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    nodes.add_column("node")
+    nodes.add_column("expression")
+    nodes.add_column(f"paths to {spec.loss}", justify="right")
+    for name in spec.nodes:
+        label = f"{name}  (loss)" if name == spec.loss else name
+        nodes.add_row(label, clip(spec.text(name), 200), f"{counts[name]:,}")
+    parts += [leaves, nodes]
+    return Group(*parts)
