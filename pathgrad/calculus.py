@@ -258,7 +258,7 @@ class Network:
         return self._partials[key]
 
     def compose(self, target: str, free: str | None = None) -> dict[str, sp.Expr]:
-        """Each node that `target` depends on, written in leaves only (and `free`, kept a symbol)."""
+        """Each node `target` depends on, written in leaves only (`free` stays a symbol)."""
         needed = self.graph.ancestors_and_self(target)
         composed: dict[str, sp.Expr] = {}
         for n in self.graph.order:
