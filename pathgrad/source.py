@@ -88,7 +88,7 @@ def read_file(path: str | os.PathLike, *, max_bytes: int = 5_000_000,
               max_items: int = 200_000) -> Document:
     """Read a spec file (UTF-8, an optional BOM) into a Document."""
     source = os.fsdecode(path)
-    name, where = f"'{source}'", Location(source)
+    name, where = f"'{source}'", None  # the message names the file already
     if os.path.isdir(source):
         raise SpecError(f"{name} is a directory, not a spec file", where)
     try:
@@ -177,7 +177,7 @@ def _parse(text: str, source: str, name: str, max_items: int) -> Document:
         if loader is not None:
             loader.dispose()
     if root is _OPEN or (root is None and root_line is None):
-        raise SpecError(f"{name} is empty: a spec needs at least `nodes:`", Location(source))
+        raise SpecError(f"{name} is empty: a spec needs at least `nodes:`")
     if not isinstance(root, dict):
         raise SpecError(f"the top level must be a mapping (key: value lines), found {_kind(root)}",
                         Location(source, root_line))

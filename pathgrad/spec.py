@@ -276,17 +276,17 @@ def _expression(name: str, raw: object, doc: Document, declared: Mapping[str, st
             expr = g.parse(text, max_length=limits.max_expression_chars,
                            max_depth=limits.max_depth)
         except ExpressionError as exc:
-            raise ExpressionError(f"node '{name}': {exc.message}", where, exc.suggestion,
+            raise ExpressionError(exc.message, where, exc.suggestion,
                                   exc.excerpt, exc.caret) from None
     for ref in _names_with_columns(expr):
         if ref.id in declared or ref.id == "pi":
             continue
         if ref.id in g.FUNCTIONS:
             hint = f"call it as {ref.id}(...)"
-            msg = f"node '{name}': '{ref.id}' is a function, not a value"
+            msg = f"'{ref.id}' is a function, not a value"
         else:
             hint = suggest(ref.id, declared) or "declare it under `inputs`, `params` or `nodes`"
-            msg = f"node '{name}' uses unknown name '{ref.id}'"
+            msg = f"unknown name '{ref.id}'"
         raise ExpressionError(msg, where, hint, text or None, ref.col if text else None)
     return expr
 
