@@ -27,14 +27,12 @@ def factor_rank(spec: Spec) -> Callable[[sp.Basic], tuple]:
 
     def rank(f: sp.Basic) -> tuple:
         base = f.base if isinstance(f, sp.Pow) and isinstance(f.exp, sp.Integer) else f
+        # ties keep sympy's canonical order (sorted() is stable), so no costly str() keys
         if f.is_Number:
-            return (0, 0, "")
+            return (0, 0)
         if isinstance(base, sp.Symbol):
-            group = 2 if base.name in nodes else 1
-            return (group, order.get(base.name, len(order)), str(f))
-        if isinstance(base, sp.Add):
-            return (4, 0, str(f))
-        return (3, 0, str(f))
+            return (2 if base.name in nodes else 1, order.get(base.name, len(order)))
+        return (4, 0) if isinstance(base, sp.Add) else (3, 0)
 
     return rank
 
@@ -88,7 +86,25 @@ def pretty(expr: sp.Basic, rank: Callable | None = None) -> str:
     text = _Pretty(rank).doprint(expr)
     text = text.replace("**", "^").replace("*", "·")
     text = text.replace(" - ", " − ").replace("(-", "(−").replace("[-", "[−")
-    return "−" + text[1:] if text.startswith("-") else text
+    text = "−" + text[1:] if text.startswith("-") else text
+    return _tighten(text)
+
+
+def _tighten(text: str) -> str:
+    """Drop the spaces around + and − inside parentheses, as textbooks write (1−a)."""
+    out: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
+        if depth > 0 and ch == " " and text[i + 1: i + 3] in ("− ", "+ "):
+            out.append(text[i + 1])
+            i += 3
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def latex_name(spec: Spec, name: str) -> str:
@@ -143,6 +159,7 @@ class Notation:
         return latex(expr, self.spec)
 
     def factor(self, expr: sp.Basic) -> str:
-        """A local partial as one factor of a product: sums in parentheses."""
+        """A local partial as one factor of a product: sums and negatives in parentheses."""
         text = self.pretty(expr)
-        return f"({text})" if isinstance(expr, sp.Add) else text
+        wrap = isinstance(expr, sp.Add) or text.startswith("−")
+        return _tighten(f"({text})") if wrap else text

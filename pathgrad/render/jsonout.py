@@ -36,6 +36,9 @@ def explanation(ex: Explanation) -> dict[str, Any]:
         }
         if p.note:
             item["note"] = p.note
+        group = (ex.spec.meta.get("groups") or {}).get(p.nodes[1]) if len(p.nodes) > 1 else None
+        if group is not None:
+            item["group"] = group
         paths.append(item)
     out: dict[str, Any] = {
         "weight": ex.weight,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -12,7 +12,7 @@ from ..explain import Explanation
 from ..notation import Notation
 from ..spec import Spec
 
-__all__ = ["explanation", "spec_overview", "number", "percent", "clip"]
+__all__ = ["explanation", "spec_overview", "PathTable", "group_of", "number", "percent", "clip"]
 
 MAX_EXPR_CHARS = 600  # a longer sum is cut in the table; JSON and LaTeX carry it whole
 
@@ -58,19 +58,7 @@ def explanation(ex: Explanation) -> RenderableType:
     if ex.spec.description:
         parts.append(Text(ex.spec.description, style="italic"))
     if ex.paths:
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-        table.add_column("#", justify="right", style="dim")
-        table.add_column("path")
-        table.add_column("chain (loss side first)")
-        table.add_column("local partials")
-        table.add_column("value", justify="right")
-        table.add_column("share", justify="right")
-        for i, p in enumerate(ex.paths, 1):
-            partials = " · ".join(note.factor(f) for _, _, f in p.factors_loss_first())
-            value = number(p.value) if p.value is not None else Text(p.note or "—", "yellow")
-            share = Text(percent(p.share), style="red" if (p.share or 0) < 0 else "")
-            table.add_row(str(i), " → ".join(p.nodes), p.chain, partials, value, share)
-        parts.append(table)
+        parts.append(PathTable(ex))
     else:
         parts.append(Text(f"{loss} does not depend on {w}: there are no paths, so "
                           f"∂{loss}/∂{w} = 0.", style="yellow"))
@@ -94,6 +82,61 @@ def explanation(ex: Explanation) -> RenderableType:
         summary.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
     parts.append(summary)
     return Group(*parts)
+
+
+def group_of(ex: Explanation, nodes: tuple[str, ...]) -> str | None:
+    """The group a path belongs to (an RNN step, a batch example): set by the builders."""
+    groups = ex.spec.meta.get("groups") or {}
+    return groups.get(nodes[1]) if len(nodes) > 1 else None
+
+
+class PathTable:
+    """One row per path; wide terminals get a column each for path, chain and partials,
+    narrow ones get them stacked in one cell so nothing is chopped mid-symbol."""
+
+    def __init__(self, ex: Explanation) -> None:
+        note = Notation(ex.spec)
+        self.rows = []
+        for i, p in enumerate(ex.paths, 1):
+            partials = " · ".join(note.factor(f) for _, _, f in p.factors_loss_first())
+            value: Text | str = number(p.value) if p.value is not None else Text(
+                p.note or "—", "yellow")
+            share = Text(percent(p.share), style="red" if (p.share or 0) < 0 else "")
+            self.rows.append((str(i), " → ".join(p.nodes), p.chain, partials, value, share,
+                              group_of(ex, p.nodes)))
+        # rows of one group (RNN step, batch example) together, in order of first appearance
+        firsts: dict[str | None, int] = {}
+        for k, row in enumerate(self.rows):
+            firsts.setdefault(row[6], k)
+        self.rows.sort(key=lambda r: firsts[r[6]])
+        self.grouped = len(firsts) > 1 or None not in firsts
+        self.group_title = ex.spec.meta.get("group_title", "group")
+
+    def wide_width(self) -> int:
+        cols = [max(len(str(r[c])) for r in self.rows) for c in range(6)]
+        return sum(cols) + 2 * 5
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        wide = self.wide_width() <= options.max_width
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("#", justify="right", style="dim")
+        if wide:
+            table.add_column("path", no_wrap=True)
+            table.add_column("chain (loss side first)", no_wrap=True)
+            table.add_column("local partials")
+        else:
+            table.add_column("path · chain (loss side first) · local partials")
+        table.add_column("value", justify="right")
+        table.add_column("share", justify="right")
+        group = object()
+        for i, path, chain, partials, value, share, g in self.rows:
+            if self.grouped and g != group:
+                group = g
+                label = g if g is not None else f"(no {self.group_title})"
+                table.add_row("", Text(label, style="bold"), *[""] * (5 if wide else 3))
+            cells = [path, chain, partials] if wide else [f"{path}\n{chain}\n= {partials}"]
+            table.add_row(i, *cells, value, share)
+        yield table
 
 
 def spec_overview(spec: Spec) -> RenderableType:
