@@ -98,13 +98,37 @@ class LimitError(PathgradError):
 
 
 def suggest(name: str, candidates: Iterable[str], what: str = "") -> str | None:
-    """Return "did you mean 'x'?" for the closest candidate, or None if nothing is close."""
+    """Return "did you mean 'x'?" for the closest candidate, or None if nothing is close.
+
+    Closest = fewest single-character edits (a typo like w1l → w11), ties to the first.
+    """
     pool = list(dict.fromkeys(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not close:
-        lower = {c.lower(): c for c in pool}
-        if name.lower() in lower:
-            close = [lower[name.lower()]]
-    if not close:
+    if not pool:
         return None
-    return f"did you mean {what}'{close[0]}'?" if not what else f"did you mean {what} '{close[0]}'?"
+    limit = max(1, min(3, len(name) // 3))
+    scored = [(_distance(name.lower(), c.lower()), i, c) for i, c in enumerate(pool)]
+    best = min(scored)
+    if best[0] > limit:
+        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+        if not close:
+            return None
+        choice = close[0]
+    else:
+        choice = best[2]
+    return f"did you mean {what + ' ' if what else ''}'{choice}'?"
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent swaps)."""
+    if abs(len(a) - len(b)) > 3:
+        return 99
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]

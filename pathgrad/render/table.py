@@ -62,6 +62,7 @@ def explanation(ex: Explanation) -> RenderableType:
     else:
         parts.append(Text(f"{loss} does not depend on {w}: there are no paths, so "
                           f"∂{loss}/∂{w} = 0.", style="yellow"))
+    parts.append(Text(""))
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
