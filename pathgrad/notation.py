@@ -7,6 +7,7 @@ spec's order, then nodes, then compound factors, and write σ, ·, −, and [z >
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import sympy as sp
@@ -91,20 +92,11 @@ def pretty(expr: sp.Basic, rank: Callable | None = None) -> str:
 
 
 def _tighten(text: str) -> str:
-    """Drop the spaces around + and − inside parentheses, as textbooks write (1−a)."""
-    out: list[str] = []
-    depth = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
-        if depth > 0 and ch == " " and text[i + 1: i + 3] in ("− ", "+ "):
-            out.append(text[i + 1])
-            i += 3
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    """Drop the spaces around + and − in short innermost parentheses, as in (1−a)."""
+    return _SHORT_GROUP.sub(lambda m: m[0].replace(" − ", "−").replace(" + ", "+"), text)
+
+
+_SHORT_GROUP = re.compile(r"\([^()]{1,24}\)")
 
 
 def latex_name(spec: Spec, name: str) -> str:
