@@ -66,6 +66,9 @@ class _Pretty(_Plain):
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"[{self._print(expr.args[0])} > 0]"
 
+    def _print_Pi(self, expr: sp.Basic) -> str:
+        return "π"
+
     def _print_sigmoid(self, expr: sp.Basic) -> str:
         return f"σ({self._print(expr.args[0])})"
 
