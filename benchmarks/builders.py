@@ -1,0 +1,47 @@
+"""How long an `mlp:` block takes from YAML to a `pathgrad show`, stage by stage.
+
+For MLPs of width 64 and growing depth (up to 50 layers, ≈ 200,000 params), prints seconds for:
+the builder alone (`pathgrad.builders.expand`), the whole spec check (`from_document`, builder
+included), the path counts, `show --format json` rendered in-process, and `pathgrad expand`'s
+YAML. Run: .venv/bin/python benchmarks/builders.py [DEPTH ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from pathgrad.builders import expand
+from pathgrad.expand import to_yaml
+from pathgrad.render import jsonout
+from pathgrad.source import read_text
+from pathgrad.spec import from_document
+
+
+def spec_text(depth: int, width: int = 64) -> str:
+    inputs = ", ".join(f"x{i}" for i in range(1, width + 1))
+    return f"mlp:\n  inputs: [{inputs}]\n  layers: {[width] * depth}\n  activation: tanh\n"
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def main(depths: list[int]) -> None:
+    print(f"{'layers':>6} {'params':>8} {'nodes':>6} {'builder':>8} {'spec':>7} {'counts':>7} "
+          f"{'json':>6} {'expand':>7}  (seconds)")
+    for depth in depths:
+        doc = read_text(spec_text(depth), max_items=10**6)
+        _, t_build = timed(lambda: expand(doc.data, doc))  # noqa: B023
+        spec, t_spec = timed(lambda: from_document(doc))  # noqa: B023
+        _, t_counts = timed(lambda: spec.graph.path_counts(spec.loss))  # noqa: B023
+        _, t_json = timed(lambda: jsonout.dumps(jsonout.spec_summary(spec)))  # noqa: B023
+        _, t_yaml = timed(lambda: to_yaml(spec))  # noqa: B023
+        print(f"{depth:>6} {len(spec.params):>8,} {len(spec.nodes):>6,} {t_build:>8.2f} "
+              f"{t_spec:>7.2f} {t_counts:>7.2f} {t_json:>6.2f} {t_yaml:>7.2f}")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [5, 10, 25, 50])

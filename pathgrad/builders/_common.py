@@ -1,0 +1,349 @@
+"""Pieces every builder shares: reading its block with located errors, building ASTs directly
+(no text is generated and parsed again), merging the user's `inputs`/`params`/`latex`, and the
+seeded initializer."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .. import grammar as g
+from ..errors import LimitError, Location, SpecError, suggest
+from ..source import Document
+
+__all__ = [
+    "ACTIVATIONS", "Block", "Built", "Initializer", "INIT_DISTRIBUTION", "MAX_NAMES",
+    "add_all", "mul", "call", "sub", "half_sum_of_squares", "merge_user_sections",
+    "check_names_free", "kind_of",
+]
+
+# hidden-layer activations: name -> function applied to z (None: the identity)
+ACTIVATIONS: dict[str, str | None] = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu",
+                                      "softplus": "softplus", "linear": None}
+INIT_DISTRIBUTION = "uniform(−1/√fan_in, 1/√fan_in), rounded to 4 decimals"
+MAX_NAMES = 500_000  # spec.Limits().max_names: refuse before building, not after
+_CHAIN = 256  # sums longer than this become balanced trees of left chains (recursion depth)
+
+
+def kind_of(value: object) -> str:
+    """What a YAML value is, for messages."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text '{value}'" if len(value) < 40 else "a text"
+    return f"the number {value}" if isinstance(value, int) else f"the number {float(value):g}"
+
+
+@dataclass
+class Built:
+    """What a builder produces: leaves with values (None: none given), node ASTs, LaTeX names."""
+
+    inputs: dict[str, Fraction | None]
+    params: dict[str, Fraction | None]
+    nodes: dict[str, g.Expr]
+    loss: str
+    latex: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    # user-chosen names (inputs, targets) -> the block path that names them, for clash errors
+    user_names: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+
+
+class Block:
+    """A builder's mapping in the spec, read with errors that name the key and its line."""
+
+    def __init__(self, doc: Document, key: str, example: str) -> None:
+        self.doc, self.key = doc, key
+        raw = doc.data.get(key)
+        if not isinstance(raw, Mapping):
+            raise SpecError(f"must be a mapping of settings, found {kind_of(raw)}",
+                            doc.where(key), f"for example `{key}: {example}`")
+        self.raw: Mapping[str, Any] = raw
+
+    def where(self, *path: str | int) -> Location:
+        return self.doc.where(self.key, *path)
+
+    def check_keys(self, allowed: Sequence[str], required: Sequence[str] = ()) -> None:
+        for k in self.raw:
+            if k not in allowed:
+                hint = suggest(str(k), allowed) or "the keys are " + ", ".join(allowed)
+                raise SpecError(f"unknown key '{k}'", self.where(k), hint)
+        for k in required:
+            if k not in self.raw:
+                raise SpecError(f"`{k}:` is missing", self.where(),
+                                f"the keys are {', '.join(allowed)}")
+
+    def has(self, key: str) -> bool:
+        return self.raw.get(key) is not None
+
+    def name(self, key: str, default: str) -> str:
+        return check_name(self.raw.get(key, default), self.where(key))
+
+    def names(self, key: str, default: list[str] | None = None,
+              *, what: str = "names") -> list[str]:
+        raw = self.raw.get(key, default)
+        if raw is None:
+            raise SpecError(f"`{key}:` is missing: a list of {what}", self.where(),
+                            f"for example `{key}: [x1, x2]`")
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(f"must be a non-empty list of {what}, found {kind_of(raw)}",
+                            self.where(key), f"for example `{key}: [x1, x2]`")
+        out: list[str] = []
+        for i, item in enumerate(raw):
+            name = check_name(item, self.where(key, i))
+            if name in out:
+                raise SpecError(f"'{name}' is listed twice",
+                                self.where(key, i))
+            out.append(name)
+        return out
+
+    def integer(self, key: str, default: int | None = None, *, least: int = 1,
+                most: int | None = None) -> int:
+        raw = self.raw.get(key, default)
+        return check_int(raw, self.where(key), least, most)
+
+    def choice(self, key: str, options: Sequence[str], default: str, *,
+               what: str = "") -> str:
+        raw = self.raw.get(key, default)
+        return check_choice(raw, options, self.where(key), what)
+
+    def flag(self, key: str, default: bool) -> bool:
+        raw = self.raw.get(key, default)
+        if not isinstance(raw, bool):
+            raise SpecError(f"must be true or false, found {kind_of(raw)}",
+                            self.where(key))
+        return raw
+
+    def seed(self) -> int:
+        """The initializer's seed: `init: {seed: N}` (default 0)."""
+        raw = self.raw.get("init")
+        if raw is None:
+            return 0
+        if not isinstance(raw, Mapping):
+            raise SpecError(f"must be a mapping such as {{seed: 0}}, found {kind_of(raw)}",
+                            self.where("init"))
+        for k in raw:
+            if k != "seed":
+                raise SpecError(f"unknown key '{k}'",
+                                self.where("init", k),
+                                suggest(str(k), ["seed"]) or "the only key is seed")
+        return check_int(raw.get("seed", 0), self.where("init", "seed"), 0, 2**63)
+
+
+def check_name(raw: object, where: Location) -> str:
+    """A name a user chose for a leaf: an identifier that is not a function or a dunder."""
+    if not isinstance(raw, str) or not raw.isidentifier():
+        shown = f"'{raw}'" if isinstance(raw, str) else kind_of(raw)
+        raise SpecError(f"must be a name (letters, digits and _, not starting with a digit), "
+                        f"found {shown}", where)
+    if raw.startswith("__"):
+        raise SpecError("names starting with '__' are not allowed", where,
+                        f"try '{raw.lstrip('_') or 'x'}'")
+    if raw in g.FUNCTIONS:
+        raise SpecError(f"'{raw}' is a function; a name cannot be a function's name", where,
+                        f"try '{raw}_'")
+    return raw
+
+
+def check_int(raw: object, where: Location, least: int,
+              most: int | None = None) -> int:
+    whole = isinstance(raw, int) or (isinstance(raw, Fraction) and raw.denominator == 1)
+    if isinstance(raw, bool) or not whole:
+        raise SpecError(f"must be a whole number, found {kind_of(raw)}", where)
+    value = int(raw)  # type: ignore[arg-type]
+    if value < least:
+        raise SpecError(f"must be at least {least}, found {value}", where)
+    if most is not None and value > most:
+        raise LimitError(f"{value:,} is over the limit of {most:,}", where)
+    return value
+
+
+def check_choice(raw: object, options: Sequence[str], where: Location, what: str = "") -> str:
+    if not isinstance(raw, str) or raw not in options:
+        shown = f"'{raw}'" if isinstance(raw, str) else kind_of(raw)
+        hint = (suggest(raw, options) if isinstance(raw, str) else None) or \
+            "choose one of " + ", ".join(options)
+        raise SpecError(f"unknown {what or 'value'} {shown}", where, hint)
+    return raw
+
+
+def check_size(count: int, where: Location, what: str) -> None:
+    """Refuse a network with more names than a spec may have, before building it."""
+    if count > MAX_NAMES:
+        raise LimitError(f"{what} would have {count:,} names; the limit is {MAX_NAMES:,}", where)
+
+
+# --- ASTs, built directly -------------------------------------------------------------------
+
+
+def mul(a: g.Expr, b: g.Expr) -> g.Expr:
+    return g.BinOp("*", a, b)
+
+
+def sub(a: g.Expr, b: g.Expr) -> g.Expr:
+    return g.BinOp("-", a, b)
+
+
+def call(func: str, arg: g.Expr) -> g.Expr:
+    return g.Call(func, (arg,))
+
+
+def add_all(terms: Sequence[g.Expr]) -> g.Expr:
+    """t1 + t2 + … as the parser would build it (a left chain); very long sums become a
+    balanced tree of left chains, so no walk of the tree goes thousands of levels deep."""
+    if not terms:
+        return g.Num(Fraction(0))
+    if len(terms) > _CHAIN:
+        mid = len(terms) // 2
+        return g.BinOp("+", add_all(terms[:mid]), add_all(terms[mid:]))
+    out = terms[0]
+    for t in terms[1:]:
+        out = g.BinOp("+", out, t)
+    return out
+
+
+def half_sum_of_squares(pairs: Iterable[tuple[str, str]]) -> g.Expr:
+    """½·Σ (y − a)², written ((y1 − a1)^2 + …)/2 so ∂E/∂a reads a − y."""
+    two = g.Num(Fraction(2))
+    squares = [g.BinOp("^", sub(g.Name(y), g.Name(a)), two) for y, a in pairs]
+    return g.BinOp("/", add_all(squares), two)
+
+
+# --- the user's own sections -----------------------------------------------------------------
+
+
+def merge_user_sections(doc: Document, built: Built, builder: str) -> dict[str, Any]:
+    """The nodes-form data: the built network with the user's values and LaTeX merged in.
+
+    Every name in the user's `inputs:`/`params:` must be one the builder made: a typo or a
+    name from another bias mode is an error, not a silently unused leaf.
+    """
+    from ..spec import parse_value
+
+    data = doc.data
+    if "nodes" in data:
+        raise SpecError(f"cannot be used with `{builder}:`, which writes the nodes",
+                        doc.where("nodes"),
+                        f"run `pathgrad expand` to get the nodes form of the {builder} and edit "
+                        "that, or remove `nodes:`")
+    loss = data.get("loss")
+    if loss is not None and loss != built.loss:
+        raise SpecError(f"with `{builder}:` the loss is the node '{built.loss}', not '{loss}'",
+                        doc.where("loss"), "remove `loss:`")
+    check_names_free(doc, built, builder)
+    sections = {"inputs": built.inputs, "params": built.params}
+    for section, generated in sections.items():
+        raw = data.get(section)
+        if raw is None:
+            continue
+        if isinstance(raw, list):
+            for i, name in enumerate(raw):
+                if not isinstance(name, str):
+                    raise SpecError(f"a list of names, but item {i + 1} is {kind_of(name)}",
+                                    doc.where(section, i))
+            raw = dict.fromkeys(raw)
+        if not isinstance(raw, Mapping):
+            raise SpecError(f"must be a mapping (name: value) or a list of names, found "
+                            f"{kind_of(raw)}", doc.where(section))
+        other = "params" if section == "inputs" else "inputs"
+        for name, value in raw.items():
+            where = doc.where(section, name)
+            if name not in generated:
+                if name in sections[other]:
+                    raise SpecError(f"this is one of the {builder}'s {other}, not its {section}",
+                                    where, f"move it to `{other}:`")
+                hint = suggest(str(name), generated) or (
+                    f"the {builder}'s {section} are " + _few(generated))
+                raise SpecError(f"the {builder} has no {section[:-1]} '{name}'", where, hint)
+            try:
+                parsed = parse_value(value)
+            except ValueError as exc:
+                raise SpecError(f"{exc}",
+                                doc.where(section, name, key=False)) from None
+            if parsed is not None:
+                generated[name] = parsed
+    out: dict[str, Any] = {k: data[k] for k in ("version", "name", "description") if k in data}
+    latex = dict(built.latex)
+    user_latex = data.get("latex")
+    if isinstance(user_latex, Mapping):
+        latex.update(user_latex)  # the user's display names win; spec checks them
+    elif user_latex is not None:
+        latex = user_latex  # not a mapping: let spec report it with its line
+    out.update(inputs=built.inputs, params=built.params, nodes=built.nodes, loss=built.loss,
+               latex=latex)
+    return out
+
+
+def _few(names: Iterable[str], n: int = 6) -> str:
+    items = list(names)
+    return ", ".join(items[:n]) + (", …" if len(items) > n else "")
+
+
+def check_names_free(doc: Document, built: Built, builder: str) -> None:
+    """A name the user chose (an input, a target) must not be one the builder generates."""
+    generated = {*built.params, *built.nodes}
+    user = built.user_names
+    for name in built.inputs:
+        if name in generated:
+            path = user.get(name, ())
+            raise SpecError(f"the name '{name}' clashes with a name the {builder} generates",
+                            doc.where(builder, *path), "choose another name")
+    for name, path in user.items():
+        if name in generated:
+            raise SpecError(f"the name '{name}' clashes with a name the {builder} generates",
+                            doc.where(builder, *path), "choose another name")
+
+
+# --- initial values ---------------------------------------------------------------------------
+
+
+class Initializer:
+    """Seeded values for params the user gave none: uniform(−1/√fan_in, 1/√fan_in), 4 decimals
+    (PyTorch's nn.Linear default, for weights and biases alike).
+
+    One number is drawn for every param in declaration order, given or not, so the value of a
+    param never depends on which other params the user set.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.fan_in: dict[str, int] = {}
+
+    def add(self, name: str, fan_in: int) -> None:
+        self.fan_in[name] = fan_in
+
+    def fill(self, params: dict[str, Fraction | None]) -> list[str]:
+        """Give every param without a value its draw; return the names that got one."""
+        done = []
+        draw = self.rng.random
+        fan_in = self.fan_in
+        bounds: dict[int, float] = {}
+        exact: dict[int, Fraction] = {}  # at most 20,001 distinct values: build each once
+        for name, given in params.items():
+            n = fan_in.get(name, 1)
+            bound = bounds.get(n) or bounds.setdefault(n, 1 / math.sqrt(n))
+            # random.Random.uniform(-bound, bound), written out: one call less per param
+            k = round((-bound + 2 * bound * draw()) * 10_000)
+            if given is None:
+                value = exact.get(k)
+                if value is None:
+                    value = exact[k] = Fraction(k, 10_000)
+                params[name] = value
+                done.append(name)
+        return done
+
+    def meta(self, initialized: list[str]) -> dict[str, Any]:
+        return {"seed": self.seed, "distribution": INIT_DISTRIBUTION,
+                "initialized": initialized}

@@ -1,0 +1,239 @@
+"""The `mlp` builder: a fully connected network in a few lines, named as in Nielsen's book.
+
+```yaml
+mlp:
+  inputs: [x1, x2]      # required: the input names (layer 0); their values go in `inputs:`
+  layers: [2, 2]        # required: units per layer: hidden layers, then the output layer
+  activation: sigmoid   # one for all layers, or a list with one per layer: sigmoid (default),
+                        # tanh, relu, softplus, linear (a = z), softmax (output layer only)
+  bias: unit            # unit: b{l}_{j} (default) | layer: one b{l} per layer | none
+  loss: mse             # mse (default):  E = ½·Σ_j (y_j − a{L}_{j})²
+                        # cross_entropy:  E = −Σ_j y_j·log(a{L}_{j})
+                        # bce:  E = −Σ_j (y_j·log(a{L}_{j}) + (1 − y_j)·log(1 − a{L}_{j}))
+  targets: [y1, y2]     # one per output unit (default: y for one output unit, else y1, y2, …)
+  init: {seed: 0}       # params given no value get seeded values (default seed 0)
+```
+
+Generated names (l = 1…L is the layer, j the unit, k the unit of layer l − 1; layer 0 is the
+inputs themselves, so layer 1 reads x1, x2, …):
+
+- `w{l}_{j}_{k}` the weight from unit k of layer l − 1 to unit j of layer l   (w^{(l)}_{jk})
+- `b{l}_{j}` (bias: unit) or `b{l}` (bias: layer)                            (b^{(l)}_{j}, b^{(l)})
+- `z{l}_{j} = Σ_k w{l}_{j}_{k}·a{l−1}_{k} + b{l}_{j}` the weighted input        (z^{(l)}_{j})
+- `a{l}_{j} = act(z{l}_{j})` the activation; with `linear` the node is a{l}_{j} = z{l}_{j}
+- with softmax on the output layer: `s{L} = Σ_j exp(z{L}_{j})` (the denominator, s^{(L)}) and
+  `a{L}_{j} = exp(z{L}_{j})/s{L}`
+- `E` the loss.
+
+Params without a value get uniform(−1/√fan_in, 1/√fan_in) rounded to 4 decimals, fan_in the
+width of layer l − 1 (PyTorch's nn.Linear default), from Python's random.Random(seed), one draw
+per param in declaration order (weights of a layer row by row, then its biases).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from .. import grammar as g
+from ..errors import SpecError
+from ..source import Document
+from ._common import (
+    ACTIVATIONS,
+    Block,
+    Built,
+    Initializer,
+    add_all,
+    call,
+    check_choice,
+    check_size,
+    half_sum_of_squares,
+    mul,
+    sub,
+)
+
+__all__ = ["build", "KEYS", "LOSSES", "BIAS_MODES", "OUTPUT_ACTIVATIONS", "latex_name"]
+
+KEYS = ("inputs", "layers", "activation", "bias", "loss", "targets", "init")
+LOSSES = ("mse", "cross_entropy", "bce")
+BIAS_MODES = ("unit", "layer", "none")
+OUTPUT_ACTIVATIONS = (*ACTIVATIONS, "softmax")
+_LOSS_TEXT = {"mse": "E = ½·Σ_j (y_j − a{L}_j)²", "cross_entropy": "E = −Σ_j y_j·log(a{L}_j)",
+              "bce": "E = −Σ_j (y_j·log(a{L}_j) + (1 − y_j)·log(1 − a{L}_j))"}
+_EXAMPLE = "{inputs: [x1, x2], layers: [2, 1]}"
+
+
+def latex_name(kind: str, layer: int, *units: int) -> str:
+    """The display name of a generated name: w^{(l)}_{jk}, b^{(l)}_{j}, b^{(l)}, z^{(l)}_{j}.
+
+    Unit indices are run together while all are single digits (w^{(1)}_{21}) and separated by
+    commas otherwise (w^{(1)}_{12,3}, since 123 could be 1,23).
+    """
+    if not units:
+        return f"{kind}^{{({layer})}}"
+    sep = "," if any(i > 9 for i in units) else ""
+    return f"{kind}^{{({layer})}}_{{{sep.join(map(str, units))}}}"
+
+
+def _layers(b: Block) -> list[int]:
+    raw = b.raw.get("layers")
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = [raw]  # one layer: `layers: 1`
+    if not isinstance(raw, list) or not raw:
+        raise SpecError(f"must be a list of layer widths, found {_kind(raw)}",
+                        b.where("layers"), "for example `layers: [3, 1]`: 3 hidden units, "
+                        "then 1 output unit")
+    out = []
+    for i, width in enumerate(raw):
+        ok = isinstance(width, int) or (isinstance(width, Fraction) and width.denominator == 1)
+        if isinstance(width, bool) or not ok or int(width) < 1:
+            raise SpecError(f"a layer width must be a positive whole number, found "
+                            f"{_kind(width)}", b.where("layers", i))
+        out.append(int(width))
+    return out
+
+
+def _kind(value: object) -> str:
+    from ._common import kind_of
+
+    return kind_of(value)
+
+
+def _activations(b: Block, n_layers: int) -> list[str]:
+    raw = b.raw.get("activation", "sigmoid")
+    if isinstance(raw, list):
+        if len(raw) != n_layers:
+            raise SpecError(f"{len(raw)} activations for {n_layers} "
+                            f"layer{'s' * (n_layers != 1)}", b.where("activation"),
+                            "give one per layer, or a single name for all layers")
+        return [check_choice(a, OUTPUT_ACTIVATIONS, b.where("activation", i), "activation")
+                for i, a in enumerate(raw)]
+    act = check_choice(raw, OUTPUT_ACTIVATIONS, b.where("activation"), "activation")
+    if act == "softmax" and n_layers > 1:
+        raise SpecError("softmax is only for the output layer, and `activation: softmax` "
+                        "applies to every layer", b.where("activation"),
+                        "give a list, e.g. [sigmoid, softmax]")
+    return [act] * n_layers
+
+
+def build(doc: Document) -> tuple[Built, Initializer]:
+    """Read the `mlp:` block of `doc` and build the network (params without values yet)."""
+    b = Block(doc, "mlp", _EXAMPLE)
+    b.check_keys(KEYS, required=("inputs", "layers"))
+    inputs = b.names("inputs", what="input names")
+    layers = _layers(b)
+    acts = _activations(b, len(layers))
+    bias = b.choice("bias", BIAS_MODES, "unit", what="bias mode")
+    loss = b.choice("loss", LOSSES, "mse", what="loss")
+    n_out = layers[-1]
+    default = ["y"] if n_out == 1 else [f"y{j}" for j in range(1, n_out + 1)]
+    targets = b.names("targets", default, what="target names")
+    if len(targets) != n_out:
+        raise SpecError(f"{len(targets)} target{'s' * (len(targets) != 1)} "
+                        f"but the output layer has {n_out} unit{'s' * (n_out != 1)}",
+                        b.where("targets"), "give one target per output unit")
+    for i, t in enumerate(targets):
+        if t in inputs and b.has("targets"):
+            raise SpecError(f"'{t}' is both an input and a target of the mlp",
+                            b.where("targets", i), "choose another name")
+        if t in inputs:
+            names = ", ".join(f"t{j}" for j in range(1, n_out + 1))
+            raise SpecError(f"'{t}' is also the name of a default target",
+                            b.where("inputs", inputs.index(t)),
+                            f"name the targets, e.g. `targets: [{names}]`")
+    for i, act in enumerate(acts[:-1]):
+        if act == "softmax":
+            path = ("activation", i) if isinstance(b.raw.get("activation"), list) else (
+                "activation",)
+            raise SpecError(f"softmax is only for the output layer, not layer {i + 1}",
+                            b.where(*path), "use sigmoid, tanh, relu, softplus or linear")
+    if acts[-1] == "softmax":
+        if loss != "cross_entropy":
+            raise SpecError(f"a softmax output layer goes with `loss: cross_entropy`, not "
+                            f"`{loss}`", b.where("loss") if b.has("loss") else b.where(),
+                            "add `loss: cross_entropy`")
+        if n_out == 1:
+            raise SpecError("softmax over a single output unit is always 1 (its gradient is 0)",
+                            b.where("layers"), "use sigmoid with `loss: bce` for one output")
+    seed = b.seed()
+    widths = [len(inputs), *layers]
+    count = sum(widths[i] * widths[i + 1] + 3 * widths[i + 1] for i in range(len(layers)))
+    check_size(count + len(inputs) + len(targets) + len(layers) + 1, b.where("layers"),
+               "this mlp")
+
+    init = Initializer(seed)
+    params: dict[str, Fraction | None] = {}
+    nodes: dict[str, g.Expr] = {}
+    latex: dict[str, str] = {}
+    prev = [g.Name(x) for x in inputs]
+    for l, (width, act) in enumerate(zip(layers, acts), 1):  # noqa: E741 - l is the layer
+        fan_in = len(prev)
+        biases: list[str] = []
+        if bias == "layer":
+            biases.append(f"b{l}")
+            latex[f"b{l}"] = latex_name("b", l)
+        shared = g.Name(f"b{l}")
+        zs: list[g.Name] = []
+        for j in range(1, width + 1):
+            terms: list[g.Expr] = []
+            for k, a_prev in enumerate(prev, 1):
+                w = f"w{l}_{j}_{k}"
+                params[w] = None
+                init.add(w, fan_in)
+                latex[w] = latex_name("w", l, j, k)
+                terms.append(mul(g.Name(w), a_prev))
+            if bias == "unit":
+                biases.append(f"b{l}_{j}")
+                latex[f"b{l}_{j}"] = latex_name("b", l, j)
+                terms.append(g.Name(f"b{l}_{j}"))
+            elif bias == "layer":
+                terms.append(shared)
+            z = f"z{l}_{j}"
+            nodes[z] = add_all(terms)
+            latex[z] = latex_name("z", l, j)
+            zs.append(g.Name(z))
+            if act != "softmax":
+                func = ACTIVATIONS[act]
+                nodes[f"a{l}_{j}"] = call(func, zs[-1]) if func else zs[-1]
+                latex[f"a{l}_{j}"] = latex_name("a", l, j)
+        for name in biases:
+            params[name] = None
+            init.add(name, fan_in)
+        if act == "softmax":
+            s = f"s{l}"
+            nodes[s] = add_all([call("exp", z) for z in zs])
+            latex[s] = latex_name("s", l)
+            for j, z in enumerate(zs, 1):
+                nodes[f"a{l}_{j}"] = g.BinOp("/", call("exp", z), g.Name(s))
+                latex[f"a{l}_{j}"] = latex_name("a", l, j)
+        prev = [g.Name(f"a{l}_{j}") for j in range(1, width + 1)]
+    outs = [p.id for p in prev]
+    nodes["E"] = _loss(loss, targets, outs)
+
+    arrows = " → ".join([f"{len(inputs)} input{'s' * (len(inputs) != 1)}",
+                         *(f"{w} {a}" for w, a in zip(layers, acts))])
+    bias_text = {"unit": "a bias per unit", "layer": "one bias per layer", "none": "no bias"}
+    L = len(layers)  # noqa: N806 - the textbook's L
+    meta: dict[str, Any] = {
+        "summary": [f"mlp: {arrows}; {bias_text[bias]}; loss {loss}: "
+                    + _LOSS_TEXT[loss].replace("{L}", str(L))],
+        "mlp": {"inputs": inputs, "layers": layers, "activation": acts, "bias": bias,
+                "loss": loss, "targets": targets},
+    }
+    user = {x: ("inputs", i) for i, x in enumerate(inputs)}
+    user.update({t: ("targets", i) for i, t in enumerate(targets)} if b.has("targets") else {})
+    built = Built(inputs=dict.fromkeys([*inputs, *targets]), params=params, nodes=nodes,
+                  loss="E", latex=latex, meta=meta, user_names=user)
+    return built, init
+
+
+def _loss(loss: str, targets: list[str], outs: list[str]) -> g.Expr:
+    if loss == "mse":
+        return half_sum_of_squares(zip(targets, outs))
+    one = g.Num(Fraction(1))
+    terms: list[g.Expr] = []
+    for y, a in zip(targets, outs):
+        terms.append(mul(g.Name(y), call("log", g.Name(a))))
+        if loss == "bce":
+            terms.append(mul(sub(one, g.Name(y)), call("log", sub(one, g.Name(a)))))
+    return g.Neg(add_all(terms))
