@@ -45,8 +45,19 @@ def _errors() -> Iterator[None]:
         yield
     except PathgradError as exc:
         raise Failure(exc) from None
-    except RecursionError:
-        raise click.ClickException("the input is nested too deeply to process") from None
+    except RecursionError:  # sympy recurses on deep expressions: a limit, so status 2
+        from .errors import LimitError
+
+        raise Failure(LimitError(
+            "the network is nested too deeply for sympy to differentiate (Python's recursion "
+            "limit)", None, "choose a --weight nearer the loss, or a shallower network")
+        ) from None
+    except MemoryError:
+        from .errors import LimitError
+
+        raise Failure(LimitError("out of memory: the network is too large to explain", None,
+                                 "choose a --weight nearer the loss, or a smaller network")
+                      ) from None
 
 
 def _values(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -65,14 +76,16 @@ def _values(pairs: tuple[str, ...]) -> dict[str, Any]:
             continue
         try:
             out[name] = parse_value(raw)
-        except ValueError:
-            raise UsageError(f"--set {name}: '{raw}' is not a number", None,
-                             "use a decimal like 0.5, -1.2e-3 or a fraction like 1/3") from None
+        except ValueError as exc:
+            hint = "use a decimal like 0.5, -1.2e-3 or a fraction like 1/3" \
+                if "too large" not in str(exc) else None
+            raise UsageError(f"--set {name}: {exc}", None, hint) from None
     return out
 
 
-def _write(path: str, text: str, spec_path: str | None) -> None:
-    """Write `text` to `path` atomically (temp file + rename); never over the spec itself."""
+def _write(path: str, text: str | bytes, spec_path: str | None) -> None:
+    """Write `text` (or bytes) to `path` atomically (temp file + rename); never over the spec
+    itself."""
     from .errors import UsageError
 
     target = Path(path)
@@ -84,8 +97,13 @@ def _write(path: str, text: str, spec_path: str | None) -> None:
         raise UsageError(f"-o {path}: folder '{folder}' does not exist")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             fh.write(text)
+        # mkstemp makes 0600 files; give the output the mode a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
@@ -117,7 +135,41 @@ def _emit(render: Callable[[], Any], output: str | None, spec_path: str) -> None
         _console().print(result)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
+class UsageFailure(click.ClickException):
+    """click's own usage error (a missing --weight, an unknown option) as one line, exit 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: click.UsageError) -> None:
+        path = error.ctx.command_path if error.ctx is not None else "pathgrad"
+        super().__init__(f"{error.format_message().rstrip('.')}; see '{path} --help'")
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class OneLineGroup(click.Group):
+    """A group whose usage errors, its own and its commands', are one `Error:` line."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _NO_ARGS_IS_HELP:
+            raise  # a bare `pathgrad` shows the help, as click does
+        except click.UsageError as exc:
+            raise UsageFailure(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise UsageFailure(exc) from None
+
+
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pathgrad")
 def cli() -> None:
     """Make the multivariable chain rule visible.
@@ -135,36 +187,83 @@ def cli() -> None:
 @click.option("-w", "--weight", required=True, help="The param, input or node to differentiate by.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override an input or param value (repeatable).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default=None,
-              help="Output format (default: table, or from -o's extension).")
+@click.option("-f", "--format", "fmt", default=None,
+              type=click.Choice(["table", "json", "latex", "markdown", "html"]),
+              help="Output format (default: table, or from -o's extension: .txt .json .tex "
+                   ".md .html).")
+@click.option("--fragment", is_flag=True,
+              help="With --format latex: only the math (align* blocks), no document around it.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of the terminal (atomically).")
 @click.option("--max-paths", type=click.IntRange(min=1), default=10_000, show_default=True,
+              envvar="PATHGRAD_MAX_PATHS", show_envvar=True,
               help="Refuse to list more paths than this.")
-def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, output: str | None,
-            max_paths: int) -> None:
+@click.option("--top", "top", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Only the K paths with the largest |value|, found without listing the rest "
+                   "(any number of paths); says what share of the gradient they carry.")
+@click.option("--verify-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              metavar="SECONDS",
+              help="Time for sympy.diff of the composed loss; past it, the sum is checked by "
+                   "central finite differences on the DAG instead.")
+def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, fragment: bool,
+            output: str | None, max_paths: int, top: int | None,
+            verify_timeout: float) -> None:
     """Explain ∂loss/∂WEIGHT as a sum over every path from WEIGHT to the loss.
 
     Lists each path with its chain of local partials (loss side first), the value of each
     path at the spec's point and its share of the total, then the sum, sympy's direct
     derivative of the composed loss, and the verdict with the method that proved them equal.
+    With --top K, lists only the K largest paths (of any number) and their share.
 
     Exit status: 0 verified, 1 the sum and the direct derivative differ, 2 bad input.
 
+    LaTeX (a standalone document that compiles with pdflatex), Markdown (GitHub) and HTML (one
+    self-contained page with MathML and the graph) are for handouts, notes and web pages.
+
     Example: pathgrad explain examples/question.yaml --weight w11 --set x1=0.5
     """
-    fmt = fmt or _format_from(output)
     with _errors():
         from .explain import explain as run
-        from .spec import load
 
+        fmt = fmt or _format_from(output)
+        if fragment and fmt != "latex":
+            from .errors import UsageError
+
+            raise UsageError("--fragment only applies to LaTeX output",
+                             suggestion="add --format latex (or write to a .tex file)")
         values = _values(sets)
-        s = load(spec)
-        ex = run(s, weight, values, max_paths=max_paths)
-        if fmt == "json":
-            from .render import jsonout
+        s = _load(spec)
+        if top is not None:
+            _explain_top(s, weight, values, top, fmt, output, spec)
+            return
+        from .render.progressbar import reporter
 
-            _emit(lambda: jsonout.dumps(jsonout.explanation(ex)), output, spec)
+        ex = run(s, weight, values, max_paths=max_paths, verify_timeout=verify_timeout,
+                 progress=reporter())
+        from .counting import path_lengths
+
+        lengths = path_lengths(s, weight, values)
+        if fmt == "json":
+            from .render import jsonout, toppaths_json
+
+            data = jsonout.explanation(ex)
+            data["path_lengths"] = toppaths_json.path_lengths(lengths)
+            _emit(lambda: jsonout.dumps(data), output, spec)
+        elif fmt in ("latex", "markdown", "html"):
+            from .render import html, latex, markdown
+
+            if fmt == "latex":
+                _emit(lambda: latex.render(ex, fragment=fragment), output, spec)
+            else:
+                _emit(lambda: (html if fmt == "html" else markdown).render(ex), output, spec)
+        elif len(lengths.bins) > 1:  # paths of several lengths: show how they spread
+            from rich.console import Group
+            from rich.text import Text
+
+            from .render import table, toppaths_table
+
+            _emit(lambda: Group(table.explanation(ex), Text(""),
+                                toppaths_table.path_lengths(lengths)), output, spec)
         else:
             from .render import table
 
@@ -174,6 +273,80 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, outp
         sys.exit(1)
 
 
+def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
+                 output: str | None, spec: str) -> None:
+    """`explain --top K`: the K largest paths and the length distribution, table or JSON."""
+    from .counting import path_lengths
+    from .render.progressbar import reporter
+    from .toppaths import top_paths
+
+    if fmt not in ("table", "json"):
+        from .errors import UsageError
+
+        raise UsageError(f"--top writes a table or JSON, not {fmt}",
+                         suggestion="use --format table or --format json")
+    tp = top_paths(s, weight, k, values, progress=reporter())
+    lengths = path_lengths(s, weight, values)
+    if fmt == "json":
+        from .render import jsonout, toppaths_json
+
+        data = toppaths_json.top_paths(tp)
+        data["path_lengths"] = toppaths_json.path_lengths(lengths)
+        _emit(lambda: jsonout.dumps(data), output, spec)
+    else:
+        from rich.console import Group
+        from rich.text import Text
+
+        from .render import toppaths_table
+
+        _emit(lambda: Group(toppaths_table.top_paths(tp), Text(""),
+                            toppaths_table.path_lengths(lengths)), output, spec)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", required=True, help="The param, input or node to differentiate by.")
+@click.option("--forward", is_flag=True,
+              help="Forward mode instead: tangents from WEIGHT towards the loss.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override an input or param value (repeatable).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default=None,
+              help="Output format (default: table, or json for an -o ending in .json).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of the terminal (atomically).")
+@click.option("--max-paths", type=click.IntRange(min=0), default=10_000, show_default=True,
+              help="List and add up the paths too, to compare, when there are at most this many.")
+def backprop(spec: str, weight: str, forward: bool, sets: tuple[str, ...], fmt: str | None,
+             output: str | None, max_paths: int) -> None:
+    """Add up every path from WEIGHT to the loss the way backprop does: without listing them.
+
+    One row per name between WEIGHT and the loss, in reverse topological order:
+    δ_v = Σ over v's children c of δ_c · ∂c/∂v, in node names and as a number, with the
+    number of paths each δ stands for. δ_WEIGHT is the sum over paths; when there are few
+    enough paths they are listed and added up too, to show the two agree. The last lines
+    count the multiplications against listing every path. --forward shows forward mode.
+
+    Example: pathgrad backprop examples/question.yaml --weight w11
+    """
+    with _errors():
+        from .backprop import backprop as run
+        from .render.progressbar import reporter
+
+        fmt = fmt or ("json" if output and output.endswith(".json") else "table")
+        values = _values(sets)
+        s = _load(spec)
+        bp = run(s, weight, values, forward=forward, max_listing=max_paths,
+                 progress=reporter())
+        if fmt == "json":
+            from .render import backprop_json, jsonout
+
+            _emit(lambda: jsonout.dumps(backprop_json.backprop(bp)), output, spec)
+        else:
+            from .render import backprop_table
+
+            _emit(lambda: backprop_table.backprop(bp), output, spec)
+
+
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -181,34 +354,132 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, outp
 def show(spec: str, fmt: str) -> None:
     """Show a network: inputs and params with values, nodes, the loss, and path counts.
 
-    For every param and input, the number of paths from it to the loss (exact).
+    For every param and input, the number of paths from it to the loss (exact), and how
+    many paths from the params to the loss have each length. Big specs are grouped by name
+    pattern (w3_*_*); --format json lists every name.
 
     Example: pathgrad show examples/question.yaml
     """
     with _errors():
+        from .counting import network_path_lengths
+
+        s = _load(spec)
+        lengths = network_path_lengths(s, "param" if s.params else "input")
+        if fmt == "json":
+            from .render import jsonout, toppaths_json
+
+            data = jsonout.spec_summary(s)
+            data["path_lengths"] = toppaths_json.path_lengths(lengths)
+            _emit(lambda: jsonout.dumps(data), None, spec)
+        else:
+            from rich.console import Group
+            from rich.text import Text
+
+            from .render import table, toppaths_table
+
+            _emit(lambda: Group(table.spec_overview(s), Text(""),
+                                toppaths_table.path_lengths(lengths)), None, spec)
+
+
+def _load(path: str) -> Any:
+    """load(path) with Python's cycle collector paused: a big spec is millions of small
+    objects, and Python 3.11 rescans them all again and again while they are made (a third
+    of the time on a 50-layer net). Afterwards they are frozen: they live until exit."""
+    import gc
+
+    from .spec import load
+
+    gc.disable()
+    try:
+        s = load(path)
+    finally:
+        gc.enable()
+    gc.freeze()
+    return s
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of the terminal (atomically).")
+def expand(spec: str, output: str | None) -> None:
+    """Print a spec in the nodes form: every name a builder (mlp, rnn, …) generates.
+
+    The YAML loads back to the same network (names, expressions, values, loss, LaTeX), so
+    you can see and edit every generated node.
+
+    Example: pathgrad expand examples/mazur.yaml -o mazur_nodes.yaml
+    """
+    with _errors():
+        from .expand import to_yaml
         from .spec import load
 
         s = load(spec)
-        if fmt == "json":
-            from .render import jsonout
+        _emit(lambda: to_yaml(s), output, spec)
 
-            _emit(lambda: jsonout.dumps(jsonout.spec_summary(s)), None, spec)
-        else:
-            from .render import table
 
-            _emit(lambda: table.spec_overview(s), None, spec)
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", default=None,
+              help="Highlight every path from this name to the loss.")
+@click.option("--label", type=click.Choice(["partial", "value", "none"]), default="none",
+              show_default=True,
+              help="Edge labels: the local partial ∂v/∂u, its value at the spec's point, or none.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override an input or param value for --label value (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="The picture: .svg, .png, .dot (Graphviz) or .mmd (Mermaid); written "
+                   "atomically.")
+def graph(spec: str, weight: str | None, label: str, sets: tuple[str, ...], output: str) -> None:
+    """Draw the network left to right by depth, the paths from WEIGHT to the loss in red.
+
+    Inputs and params sit on the left of the nodes that use them, the loss on the right. The
+    format is taken from -o's extension; .dot and .mmd have no size limit.
+
+    Example: pathgrad graph examples/question.yaml -w w11 --label partial -o q.png
+    """
+    with _errors():
+        from .render import drawing
+        from .spec import load
+
+        fmt = drawing.format_of(output)
+        values = _values(sets)
+        s = load(spec)
+        picture = drawing.draw(s, fmt, weight, label, values or None)
+        _write(output, picture, spec)
+
+
+_EXTENSIONS = {".json": "json", ".tex": "latex", ".md": "markdown", ".markdown": "markdown",
+               ".html": "html", ".htm": "html", ".txt": "table"}
 
 
 def _format_from(output: str | None) -> str:
-    if output and output.endswith(".json"):
-        return "json"
-    return "table"
+    """The explain format for an output file name: by extension, else the text table."""
+    ext = Path(output).suffix.lower() if output else ""
+    if ext in (".svg", ".png", ".dot", ".gv", ".mmd"):
+        from .errors import UsageError
+
+        raise UsageError(f"-o {output}: explain writes text, not pictures",
+                         suggestion=f"use `pathgrad graph SPEC --weight NAME -o {output}`")
+    return _EXTENSIONS.get(ext, "table")
+
+
+class Interrupted(BaseException):
+    """Ctrl-C, raised by our SIGINT handler: click would turn a KeyboardInterrupt into
+    'Aborted!' with status 1."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise Interrupted
 
 
 def main() -> None:
     """Entry point: run the CLI; Ctrl-C stops cleanly with status 130."""
+    import signal
+
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         cli(prog_name="pathgrad")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -13,8 +13,10 @@ import sympy as sp
 
 from .calculus import Network, rewrite
 from .errors import LimitError, UsageError, suggest
+from .fallback import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
 from .numeric import MPAlgebra, NoValue, evaluate, forward, to_mpf
-from .spec import Spec
+from .progress import SILENT, Reporter
+from .spec import Spec, parse_value
 from .verify import Verification, verify
 
 __all__ = ["PathTerm", "Explanation", "explain", "check_weight", "DEFAULT_MAX_PATHS"]
@@ -104,18 +106,28 @@ def apply_values(spec: Spec, values: Mapping[str, object] | None) -> dict[str, F
         kind = spec.kind(name)
         if kind is None:
             raise UsageError(f"cannot set '{name}': it is not a name in {spec.source}", None,
-                             suggest(name, out))
+                             suggest(name, out) or "the inputs and params are "
+                             + (", ".join([*out][:8]) + (", …" if len(out) > 8 else "")
+                                if out else "none"))
         if kind == "node":
             raise UsageError(f"cannot set '{name}': it is a node (computed from its expression); "
                              "set inputs and params")
-        out[name] = None if value is None else (
-            value if isinstance(value, Fraction) else Fraction(value))  # type: ignore[arg-type]
+        try:
+            out[name] = parse_value(value)
+        except ValueError as exc:
+            raise UsageError(f"cannot set '{name}': {exc}") from None
     return out
 
 
 def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *,
-            max_paths: int = DEFAULT_MAX_PATHS, network: Network | None = None) -> Explanation:
+            max_paths: int = DEFAULT_MAX_PATHS, network: Network | None = None,
+            verify_timeout: float | None = DEFAULT_VERIFY_TIMEOUT,
+            progress: Reporter = SILENT) -> Explanation:
     """Explain ∂loss/∂weight as the sum over every path of the product of local partials.
+
+    When sympy.diff of the composed loss takes over `verify_timeout` seconds (None: no limit),
+    `direct` stays an unevaluated Derivative and the sum is checked by central finite
+    differences on the DAG instead (verification.method "finite-difference").
 
     >>> from pathgrad import load
     >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
@@ -125,7 +137,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     """
     check_weight(spec, weight)
     leaf_values = apply_values(spec, values)
-    net = network or Network(spec)
+    net = network or Network(spec, spec.graph)
     graph = net.graph
     loss = spec.loss
     count = graph.path_counts(loss)[weight]
@@ -134,16 +146,24 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
             f"'{weight}' has {count:,} paths to '{loss}', more than --max-paths {max_paths:,}",
             None, "use --top K to see the largest paths, or `pathgrad backprop` to add them up "
                   "without listing")
-    node_paths = list(graph.paths(weight, loss))
-    terms = [PathTerm(p, tuple(net.local_partial(u, v) for u, v in zip(p, p[1:])), sp.S.Zero)
-             for p in node_paths]
-    terms = [PathTerm(t.nodes, t.factors, sp.Mul(*t.factors)) for t in terms]
+    terms = []
+    with progress.task(f"listing {count:,} paths", count) as task:
+        for p in graph.paths(weight, loss):
+            factors = tuple(net.local_partial(u, v) for u, v in zip(p, p[1:]))
+            terms.append(PathTerm(p, factors, sp.Mul(*factors)))
+            task.advance()
     total = sp.Add(*(t.term for t in terms))
 
     composed = net.compose(loss, free=weight)
-    direct = sp.diff(composed[loss], net.symbols[weight])
-    direct_names = rewrite(direct, net.composed_table(composed))
-    verification = verify(net, weight, total, direct, composed, leaf_values)
+    direct = diff_within(composed[loss], net.symbols[weight], verify_timeout, progress)
+    if direct is None:  # over budget: left unevaluated, and the sum checked on the DAG
+        direct = direct_names = sp.Derivative(net.symbols[loss], net.symbols[weight])
+        verification = finite_difference_check(
+            net, weight, total, leaf_values,
+            f"sympy.diff of the composed {loss} took over {verify_timeout:g} s (--verify-timeout)")
+    else:
+        direct_names = rewrite(direct, net.composed_table(composed))
+        verification = verify(net, weight, total, direct, composed, leaf_values)
 
     numbers = _numbers(net, weight, terms, direct, leaf_values)
     return Explanation(
@@ -175,17 +195,34 @@ def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Ex
             if raw and len(good) == len(raw):
                 direct_value = alg.add(good)
         paths = []
+        raw = [_finite(v) for v in raw]
+        direct_value = _finite(direct_value)
         for t, v in zip(terms, raw):
             if isinstance(v, NoValue):
                 paths.append(PathTerm(t.nodes, t.factors, t.term, None, None, v.reason))
                 continue
-            share = (float(v / direct_value)
+            ratio = (_finite(v / direct_value)
                      if not isinstance(direct_value, NoValue) and direct_value != 0 else None)
+            share = None if ratio is None or isinstance(ratio, NoValue) else float(ratio)
             paths.append(PathTerm(t.nodes, t.factors, t.term, float(v), share))
-        node_values = {n: (None if isinstance(env[sym[n]], NoValue) else float(env[sym[n]]))
-                       for n in net.exprs}
+        node_values = {n: (None if isinstance(_finite(env[sym[n]]), NoValue)
+                           else float(env[sym[n]])) for n in net.exprs}
     if isinstance(direct_value, NoValue):
         return {"paths": tuple(paths), "value": None, "note": direct_value.reason,
                 "nodes": node_values}
     return {"paths": tuple(paths), "value": float(direct_value), "note": None,
             "nodes": node_values}
+
+
+def _finite(v: Any) -> Any:
+    """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)."""
+    if isinstance(v, NoValue) or mpmath.isfinite(v) and abs(v) <= _FLOAT_MAX:
+        return v
+    if mpmath.isnan(v):
+        return NoValue("not a number (nan)")
+    digits = mpmath.log10(abs(v))
+    size = mpmath.nstr(v, 6) if digits < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
+    return NoValue(f"too large for a float ({size})")
+
+
+_FLOAT_MAX = mpmath.mpf(1.7976931348623157e308)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keyword
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -81,6 +82,13 @@ _CHAR_ERRORS = {ch: message for chars, message in [
     (";", "';' is not allowed: write one expression per node"),
     ("@", "'@' is not allowed; use '*' to multiply"),
 ] for ch in chars}
+# what to do instead, for the characters above that have no fix in their message
+_CHAR_HINTS = {
+    **dict.fromkeys("'\"", "an expression has no text: remove the quotes"),
+    **dict.fromkeys("=<>!", "a node is name: expression, as in E: (y - w*x)^2"),
+    ":": "a node is name: expression, as in E: (y - w*x)^2",
+    "#": "put the comment after the expression's line, outside any quotes",
+}
 _LOOKALIKES = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "^2", "³": "^3"}
 
 
@@ -105,8 +113,11 @@ class _Bad(Exception):
 
 
 def _too_big(value: Fraction, max_digits: int) -> bool:
-    bound = 10**max_digits
+    bound = _BOUNDS.get(max_digits) or _BOUNDS.setdefault(max_digits, 10**max_digits)
     return abs(value.numerator) > bound or value.denominator > bound
+
+
+_BOUNDS: dict[int, int] = {}  # 10**max_digits, computed once: every number literal is checked
 
 
 def _fold(op: str, a: Fraction | None, b: Fraction | None, max_digits: int,
@@ -151,8 +162,10 @@ class _Parser:
         self.prev: _Tok | None = None
         self.tok = next(self.tokens)
 
-    def error(self, message: str, col: int, suggestion: str | None = None) -> ExpressionError:
-        return ExpressionError(message, suggestion=suggestion, excerpt=self.text, caret=col)
+    def error(self, message: str, col: int, suggestion: str | None = None,
+              limit: str | None = None) -> ExpressionError:
+        return ExpressionError(message, suggestion=suggestion, excerpt=self.text, caret=col,
+                               limit=limit)
 
     def advance(self) -> _Tok:
         self.prev, self.tok = self.tok, next(self.tokens)
@@ -176,7 +189,8 @@ class _Parser:
                 while j < n and ("a" + text[j]).isidentifier():
                     j += 1
                 if text.startswith("__", i):
-                    raise self.error(f"dunder name '{text[i:j]}' is not allowed", i)
+                    raise self.error(f"dunder name '{text[i:j]}' is not allowed", i,
+                                     "use the spec's own names and the functions")
                 tok = _Tok("name", text[i:j], i)
             elif text.startswith("**", i):
                 tok = _Tok("^", "**", i)
@@ -195,12 +209,13 @@ class _Parser:
         if ch == ".":
             attribute = _ATTRIBUTE.match(text, i)
             if attribute:
-                return self.error(f"attribute access '.{attribute[1]}' is not allowed", i)
+                return self.error(f"attribute access '.{attribute[1]}' is not allowed", i,
+                                  "names are numbers and have no attributes")
             return self.error("misplaced '.': a decimal point belongs inside a number such as "
                               "'0.5'", i)
         if ch in _CHAR_ERRORS:
-            return self.error(_CHAR_ERRORS[ch], i)
-        hint = f"did you mean '{_LOOKALIKES[ch]}'?" if ch in _LOOKALIKES else None
+            return self.error(_CHAR_ERRORS[ch], i, _CHAR_HINTS.get(ch))
+        hint = f"did you mean '{_LOOKALIKES[ch]}'?" if ch in _LOOKALIKES else "remove it"
         return self.error(f"character {ch!r} is not allowed in an expression", i, hint)
 
     def _number(self, i: int) -> _Tok:
@@ -212,20 +227,22 @@ class _Parser:
         if len(mantissa) > self.max_digits:
             raise self.error(f"number '{short}' has {len(mantissa):,} digits; the limit is "
                              f"{self.max_digits}", i)
-        out_of_range = self.error(f"number '{short}' is out of range: its exact value has more "
-                                  f"than {self.max_digits} digits", i)
         significant = len(mantissa.lstrip("0"))
-        if significant and len(exp.lstrip("+-").lstrip("0")) > 6:
-            raise out_of_range
-        shift = (int(exp) if significant else 0) - len(frac)
+        exp_digits = exp.lstrip("+-").lstrip("0")
+        # leading zeros are dropped first: int() refuses strings of over 4,300 digits
+        exp_value = int(exp_digits) if exp_digits and len(exp_digits) <= 6 else 0
+        shift = (-exp_value if exp.startswith("-") else exp_value) * bool(significant) - len(frac)
         # judge the size from digit counts before building anything big
-        if significant and (significant + shift > self.max_digits + 1
+        if significant and (len(exp_digits) > 6
+                            or significant + shift > self.max_digits + 1
                             or -shift - significant > self.max_digits):
-            raise out_of_range
-        m_int = int(mantissa)
-        value = Fraction(m_int * 10**shift) if shift >= 0 else Fraction(m_int, 10**-shift)
-        if _too_big(value, self.max_digits):
-            raise out_of_range
+            value = None
+        else:
+            m_int = int(mantissa)
+            value = Fraction(m_int * 10**shift) if shift >= 0 else Fraction(m_int, 10**-shift)
+        if value is None or _too_big(value, self.max_digits):
+            raise self.error(f"number '{short}' is out of range: its exact value has more "
+                             f"than {self.max_digits} digits", i)
         return _Tok("num", literal, i, value)
 
     # --- grammar: sum > product > unary minus > power > atom ---
@@ -241,7 +258,7 @@ class _Parser:
         if depth + 1 > self.max_depth:
             raise self.error(f"expression nested too deeply: more than {self.max_depth} levels "
                              "of parentheses, calls, powers and unary minus", tok.col,
-                             "split it into several nodes")
+                             "split it into several nodes", "max_depth")
         return depth + 1
 
     def _binop(self, op: _Tok, left: _Item, right: _Item) -> _Item:
@@ -391,15 +408,24 @@ def parse(text: str, *, max_length: int = 10_000, max_depth: int = 100, max_digi
     if len(text) > max_length:
         raise ExpressionError(f"expression is {len(text):,} characters long; the limit is "
                               f"{max_length:,}", suggestion="split it into several nodes",
-                              excerpt=text, caret=max_length)
+                              excerpt=text, caret=max_length, limit="max_expression_chars")
     if not text.strip(_SPACE):
         raise ExpressionError("empty expression", suggestion="write an expression such as "
                               "'w1*x + b'", excerpt=text, caret=0)
     parser = _Parser(text, max_depth, max_digits, max_exponent)
+    # each level of nesting costs a few Python frames: room for max_depth levels (a raised
+    # PATHGRAD_MAX_DEPTH) on top of the caller's; plain Python frames use no C stack in 3.11+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(old + _FRAMES_PER_LEVEL * min(max_depth, len(text)))
     try:
         return parser.parse()
-    except RecursionError:  # only reachable when max_depth is set far above the default
+    except RecursionError:  # not expected: the room above is enough
         raise parser.error("expression nested too deeply for this parser", 0) from None
+    finally:
+        sys.setrecursionlimit(old)
+
+
+_FRAMES_PER_LEVEL = 8  # _sum → _product → _unary → _power → _atom → _call, and a margin
 
 
 def _children(e: Expr) -> tuple[Expr, ...]:
@@ -435,16 +461,23 @@ def _postorder(expr: Expr, visit: Callable[[Expr, list[_T]], _T]) -> _T:
 def free_names(expr: Expr) -> tuple[str, ...]:
     """Names used in `expr`, in order of first appearance, without duplicates."""
     seen: dict[str, None] = {}
-    visited: set[int] = set()
+    visited: set[int] = set()  # a builder's tree may share subtrees: visit each once
     stack = [expr]
     while stack:
         e = stack.pop()
-        if id(e) in visited:
+        kind = type(e)
+        if kind is Name:
+            seen.setdefault(e.id)  # type: ignore[union-attr]
+        elif kind is Num or id(e) in visited:
             continue
-        visited.add(id(e))
-        if isinstance(e, Name):
-            seen.setdefault(e.id)
-        stack.extend(reversed(_children(e)))
+        else:
+            visited.add(id(e))
+            if kind is BinOp:
+                stack += (e.right, e.left)  # type: ignore[union-attr]
+            elif kind is Neg:
+                stack.append(e.operand)  # type: ignore[union-attr]
+            else:
+                stack.extend(reversed(e.args))  # type: ignore[union-attr]
     return tuple(seen)
 
 

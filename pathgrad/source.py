@@ -26,6 +26,7 @@ Path = tuple[str | int, ...]
 
 _MAX_DEPTH = 500  # deeper data would only exhaust the recursion of whatever walks it later
 _MAX_EXPONENT = 1000  # Fraction("1e999999999") would build a billion-digit integer
+_MAX_NUMBER_CHARS = 1000  # a longer literal is no one's data, and int() refuses over 4,300 digits
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: fast, and caps nesting itself
 _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
@@ -73,12 +74,16 @@ class Document:
 
 def read(path_or_text: str | os.PathLike, *, max_bytes: int = 5_000_000,
          max_items: int = 200_000) -> Document:
-    """Read a spec from a path, or from YAML text (any str with a newline, or not a file name)."""
+    """Read a spec from a path, or from YAML text.
+
+    A str is text if it has a newline, or a ':' (every spec is a mapping, so its text has
+    one) and is neither an existing file nor a name ending in .yaml/.yml/.json.
+    """
     limits = {"max_bytes": max_bytes, "max_items": max_items}
     if isinstance(path_or_text, os.PathLike):
         return read_file(path_or_text, **limits)
     text = str(path_or_text)
-    if "\n" not in text and (text.lower().endswith((".yaml", ".yml", ".json"))
+    if "\n" not in text and (":" not in text or text.lower().endswith((".yaml", ".yml", ".json"))
                              or os.path.exists(text)):
         return read_file(text, **limits)
     return read_text(text, **limits)
@@ -102,14 +107,28 @@ def read_file(path: str | os.PathLike, *, max_bytes: int = 5_000_000,
         raise SpecError(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}",
                         where) from None
     if len(raw) > max_bytes:
-        raise LimitError(f"{name} is larger than the limit of {max_bytes:,} bytes", where)
+        raise LimitError(f"{name} is larger than the limit of {max_bytes:,} bytes", where,
+                         limit="max_bytes")
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            raise SpecError(f"{name} is {encoding} text; pathgrad reads UTF-8", where,
+                            "save the file as UTF-8")
+    if b"\0" in raw[:8192]:
+        raise SpecError(f"{name} is a binary file, not a YAML spec", where,
+                        "a spec is a text file such as examples/question.yaml")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise SpecError(f"{name} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset "
-                        f"{exc.start}", Location(source, line)) from None
+        # the location names the file; the message says what is wrong and where in it
+        raise SpecError(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                        Location(source, line), "save the file as UTF-8") from None
     return _parse(text.removeprefix("\ufeff"), source, name, max_items)
+
+
+# byte order marks of the encodings a text editor may save in instead of UTF-8 (longest first)
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+         (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 def read_text(text: str, source: str = "<string>", *, max_bytes: int = 5_000_000,
@@ -123,7 +142,7 @@ def read_text(text: str, source: str = "<string>", *, max_bytes: int = 5_000_000
                         Location(source, text.count("\n", 0, exc.start) + 1)) from None
     if size > max_bytes:
         raise LimitError(f"{name} is larger than the limit of {max_bytes:,} bytes",
-                         Location(source))
+                         Location(source), limit="max_bytes")
     return _parse(text.removeprefix("\ufeff"), source, name, max_items)
 
 
@@ -156,21 +175,21 @@ def _parse(text: str, source: str, name: str, max_items: int) -> Document:
         problem = " ".join(str(exc.problem or exc.context or "syntax error").split())
         line = mark.line + 1 if mark else None
         if "nesting depth" in problem:
-            raise LimitError("the YAML nests too deeply (more than 1,000 levels)",
+            raise LimitError(f"the YAML nests deeper than {_MAX_DEPTH:,} levels",
                              Location(source, line)) from None
-        at = f" at line {line}, column {mark.column + 1}" if mark else ""
+        at = f" (column {mark.column + 1})" if mark else ""  # the location gives the line
         rows = text.splitlines()
         excerpt = rows[mark.line] if mark and mark.line < len(rows) else None
         raise SpecError(f"not valid YAML: {problem}{at}", Location(source, line),
-                        excerpt=excerpt, caret=mark.column if mark else None) from None
+                        _yaml_hint(problem), excerpt, mark.column if mark else None) from None
     except yaml.YAMLError as exc:  # a ReaderError: a control character, reported by offset
         pos = min(getattr(exc, "position", 0) or 0, len(text))
         line = text.count("\n", 0, pos) + 1
         reason = getattr(exc, "reason", None) or "unreadable character"
         char = getattr(exc, "character", None)
         code = f" (#x{char:04x})" if isinstance(char, int) else ""
-        raise SpecError(f"not valid YAML: {reason}{code} at line {line}",
-                        Location(source, line)) from None
+        raise SpecError(f"not valid YAML: {reason}{code}", Location(source, line),
+                        "remove the character") from None
     except RecursionError:
         raise LimitError("the YAML nests too deeply", Location(source)) from None
     finally:
@@ -180,7 +199,8 @@ def _parse(text: str, source: str, name: str, max_items: int) -> Document:
         raise SpecError(f"{name} is empty: a spec needs at least `nodes:`")
     if not isinstance(root, dict):
         raise SpecError(f"the top level must be a mapping (key: value lines), found {_kind(root)}",
-                        Location(source, root_line))
+                        Location(source, root_line), "start with lines such as `params:` and "
+                        "`nodes:`")
     return Document(root, source, text, builder.lines, builder.key_lines, builder.aliases)
 
 
@@ -215,24 +235,39 @@ class _Builder:
     def tally(self, n: int, event: Any) -> None:
         self.count += n
         if self.count > self.max_items:
-            hint = " (anchors/aliases?)" if self.expanded else ""
-            raise LimitError(f"the YAML expands to more than {self.max_items:,} items{hint}",
-                             self.at(event))
+            if self.expanded:  # an alias bomb: no limit should be raised for it
+                raise LimitError(f"the YAML expands to more than {self.max_items:,} items "
+                                 "through its aliases (*name)", self.at(event),
+                                 "write the data out instead of repeating aliases")
+            raise LimitError(f"the YAML has more than {self.max_items:,} items", self.at(event),
+                             limit="max_names")
 
     def run(self, loader: Any) -> tuple[Any, int | None]:
         stack: list[_Frame] = []
         root: Any = _OPEN
         root_line: int | None = None
         documents = 0
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
         while loader.check_event():
             ev = loader.get_event()
-            if isinstance(ev, yaml.DocumentStartEvent):
+            kind = type(ev)
+            if kind is scalar_event and ev.tag is None and stack and stack[-1].key is not None \
+                    and stack[-1].anchor is None and ev.anchor is None and ev.implicit[0]:
+                # the common case first, quickly: a plain value in a mapping, e.g. `w: 0.5`
+                parent = stack[-1]
+                self.tally(1, ev)
+                path = (*parent.path, parent.key)
+                value = parent.value[parent.key] = _scalar(ev, self.source)
+                self.lines[path] = ev.start_mark.line + 1
+                self.key_lines[path], parent.key = parent.key_line, None
+                continue
+            if kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise SpecError("contains more than one YAML document (a second '---' or "
                                     "'...'); keep one spec per file", self.at(ev))
                 continue
-            if isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            if kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 frame = stack.pop()
                 if stack:
                     stack[-1].height = max(stack[-1].height, frame.height + 1)
@@ -240,11 +275,13 @@ class _Builder:
                     self.anchors[frame.anchor] = (frame.value, self.count - frame.count,
                                                   frame.height, frame.path, None)
                 continue
-            if not isinstance(ev, yaml.NodeEvent):
+            if kind is not scalar_event and kind is not alias_event \
+                    and kind is not yaml.SequenceStartEvent and kind is not yaml.MappingStartEvent:
                 continue  # stream start/end, document end
             if getattr(ev, "tag", None) is not None:  # nothing is ever built from a tag
                 tag = ev.tag.replace("tag:yaml.org,2002:", "!!", 1)
-                raise SpecError(f"YAML tags are not allowed: '{tag}'", self.at(ev))
+                raise SpecError(f"YAML tags are not allowed: '{tag}'", self.at(ev),
+                                "remove it: values are plain numbers and text")
             parent = stack[-1] if stack else None
             if parent is not None and isinstance(parent.value, dict) and parent.key is None:
                 self.key(parent, ev)
@@ -259,11 +296,11 @@ class _Builder:
                 path = (*parent.path, len(parent.value))
             else:
                 path = (*parent.path, parent.key)
-            if isinstance(ev, yaml.AliasEvent):
+            if kind is alias_event:
                 value, height = self.alias(ev, path, len(stack))
-            elif isinstance(ev, yaml.ScalarEvent):
+            elif kind is scalar_event:
                 self.tally(1, ev)
-                value = _scalar(ev, self.at(ev))
+                value = _scalar(ev, self.source)
             else:
                 self.tally(1, ev)
                 value = [] if isinstance(ev, yaml.SequenceStartEvent) else {}
@@ -304,11 +341,11 @@ class _Builder:
                 raise SpecError("YAML merge keys ('<<') are not supported: write the keys out",
                                 self.at(ev))
             if ev.anchor is not None:
-                self.anchors[ev.anchor] = (_scalar(ev, self.at(ev)), 1, 0, (), text)
+                self.anchors[ev.anchor] = (_scalar(ev, self.source), 1, 0, (), text)
         line = ev.start_mark.line + 1
         if text in frame.seen:
             raise SpecError(f"duplicate key '{text}' (first on line {frame.seen[text]})",
-                            Location(self.source, line))
+                            Location(self.source, line), "rename or remove one of them")
         frame.seen[text], frame.key, frame.key_line = line, text, line
 
     def anchor(self, ev: Any) -> tuple:
@@ -318,7 +355,8 @@ class _Builder:
                             self.at(ev))
         if found is _OPEN:
             raise LimitError(f"the alias '*{ev.anchor}' is inside its own anchor "
-                             f"'&{ev.anchor}', so it would expand forever", self.at(ev))
+                             f"'&{ev.anchor}', so it would expand forever", self.at(ev),
+                             "remove the alias")
         return found
 
     def alias(self, ev: Any, path: Path, depth: int) -> tuple[Any, int]:
@@ -332,12 +370,18 @@ class _Builder:
         return value, height
 
 
-def _scalar(ev: Any, where: Location) -> Any:
+def _scalar(ev: Any, source: str) -> Any:
     """A scalar's value: None, bool, int, exact Fraction, float inf/nan, or str."""
     text = ev.value
     if not ev.implicit[0]:  # quoted and block scalars are always text
         return text
     kind = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)).rsplit(":", 1)[-1]
+    if kind == "str" and not _EXP_FLOAT.fullmatch(text):
+        return text
+    where = Location(source, ev.start_mark.line + 1)
+    if len(text) > _MAX_NUMBER_CHARS and (kind in ("int", "float") or _EXP_FLOAT.fullmatch(text)):
+        raise SpecError(f"'{text[:20]}…' is not a usable number: it is {len(text):,} characters "
+                        f"long; the limit is {_MAX_NUMBER_CHARS:,}", where)
     try:
         if kind == "null":
             return None
@@ -368,6 +412,21 @@ def _number(text: str) -> Fraction | float:
     if exponent and abs(int(exponent)) > _MAX_EXPONENT:
         raise ValueError(f"the exponent is beyond ±{_MAX_EXPONENT}")
     return sign * Fraction(plain)
+
+
+def _yaml_hint(problem: str) -> str | None:
+    """What usually fixes the YAML error a student made."""
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "put quotes around a value that contains ': '"
+    if "expected ',' or '}'" in problem or "expected ',' or ']'" in problem:
+        return "close the bracket, or put quotes around a value that contains ','"
+    if "cannot start any token" in problem:
+        return "put quotes around the value"
+    if "could not find expected ':'" in problem:
+        return "write key: value, with a space after the ':'"
+    return None
 
 
 def _kind(value: Any) -> str:

@@ -6,21 +6,34 @@ checked against what the spec declares, and every mistake names its file, line a
 
 from __future__ import annotations
 
+import numbers
 import os
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from . import grammar as g
-from .errors import ExpressionError, LimitError, Location, SpecError, suggest
+from .errors import (
+    ExpressionError,
+    GraphError,
+    LimitError,
+    Location,
+    PathgradError,
+    SpecError,
+    UsageError,
+    suggest,
+)
 from .source import Document, read
 
 if TYPE_CHECKING:
     from .graph import Graph
 
-__all__ = ["Spec", "Limits", "load", "from_document", "parse_value", "BUILDER_KEYS"]
+__all__ = ["Spec", "Limits", "load", "from_document", "parse_value", "BUILDER_KEYS",
+           "LIMIT_ENV"]
 
 SPEC_KEYS = ("version", "name", "description", "inputs", "params", "nodes", "loss", "latex")
 BUILDER_KEYS = ("mlp", "rnn", "residual", "batch")
@@ -29,12 +42,51 @@ SECTIONS = ("inputs", "params", "nodes")
 
 @dataclass(frozen=True)
 class Limits:
-    """How large a spec may be before pathgrad refuses it instead of exhausting memory."""
+    """How large a spec may be before pathgrad refuses it instead of exhausting memory.
+
+    max_names: names declared in inputs, params and nodes together (builders included);
+    max_expression_chars: characters in one node's expression;
+    max_depth: nesting of parentheses, calls, powers and unary minus in one expression;
+    max_bytes: size of the spec file.
+
+    `Limits.from_env()` reads PATHGRAD_MAX_NAMES, PATHGRAD_MAX_EXPRESSION_CHARS,
+    PATHGRAD_MAX_DEPTH and PATHGRAD_MAX_BYTES; `load` uses it when given no limits.
+    """
 
     max_names: int = 500_000
     max_expression_chars: int = 10_000
     max_depth: int = 100
     max_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"limit {f.name} must be a whole number of at least 1, "
+                                 f"got {value!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, with any PATHGRAD_MAX_… environment variable applied."""
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for name, var in LIMIT_ENV.items():
+            raw = env.get(var)
+            if raw is None or not raw.strip():
+                continue
+            digits = raw.strip().replace("_", "").replace(",", "")
+            if not digits.isdigit() or len(digits) > 18 or int(digits) < 1:
+                default = getattr(cls, name)
+                raise UsageError(f"environment variable {var}={raw!r} must be a whole number "
+                                 f"of at least 1", None, f"for example {var}={default * 10}")
+            values[name] = int(digits)
+        return cls(**values)
+
+
+# the environment variable that sets each limit, named in every error about it
+LIMIT_ENV = {f.name: f"PATHGRAD_{f.name.upper()}" for f in fields(Limits)}
+# a leaf value must fit a float, or the numbers pathgrad prints and writes would overflow
+MAX_VALUE = Fraction(int(sys.float_info.max))
 
 
 @dataclass(frozen=True)
@@ -98,20 +150,41 @@ def load(source: str | os.PathLike[str], *, limits: Limits | None = None) -> Spe
     >>> spec.loss, list(spec.nodes)
     ('E', ['y', 'E'])
     """
-    limits = limits or Limits()
-    doc = read(source, max_bytes=limits.max_bytes, max_items=max(200_000, limits.max_names * 2))
-    return from_document(doc, limits=limits)
+    limits = limits or Limits.from_env()
+    try:
+        doc = read(source, max_bytes=limits.max_bytes,
+                   max_items=max(200_000, limits.max_names * 2))
+        return from_document(doc, limits=limits)
+    except PathgradError as exc:
+        raise _with_limit_hint(exc, limits) from None
+
+
+def _with_limit_hint(exc: PathgradError, limits: Limits) -> PathgradError:
+    """`exc`, telling how to raise the limit it hit (if it is about one of `Limits`)."""
+    if exc.limit not in LIMIT_ENV or (exc.suggestion and LIMIT_ENV[exc.limit] in exc.suggestion):
+        return exc
+    hint = f"raise the limit with {LIMIT_ENV[exc.limit]}={getattr(limits, exc.limit) * 2}"
+    suggestion = f"{exc.suggestion}, or {hint}" if exc.suggestion else hint
+    return type(exc)(exc.message, exc.where, suggestion, exc.excerpt, exc.caret, exc.limit)
 
 
 def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     """Check a read `Document` and build the Spec (expanding builder blocks first)."""
-    limits = limits or Limits()
+    limits = limits or Limits.from_env()
     data = doc.data
     known = SPEC_KEYS + BUILDER_KEYS
     for key in data:
         if key not in known:
             hint = suggest(str(key), known) or "the keys are " + ", ".join(SPEC_KEYS)
-            raise SpecError(f"unknown top-level key '{key}'", doc.where(key), hint)
+            # the message names the key, so the location is only file and line
+            where = Location(doc.source, doc.key_line(key))
+            raise SpecError(f"unknown top-level key '{key}'", where, hint)
+    version = data.get("version", 1)
+    if isinstance(version, bool) or version != 1:
+        shown = version if isinstance(version, int | Fraction) and not isinstance(
+            version, bool) and len(str(version)) < 20 else _kind(version)  # '1' is text
+        raise SpecError(f"this pathgrad reads spec version 1, found {shown}",
+                        doc.where("version", key=False), "write `version: 1` or leave it out")
     builder = None
     meta: dict[str, Any] = {}
     used = [k for k in BUILDER_KEYS if k in data]
@@ -120,35 +193,41 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
 
         builder = used[0]
         data, meta = expand(data, doc)
-    version = data.get("version", 1)
-    if version != 1:
-        raise SpecError(f"unsupported spec version {version!r}; this pathgrad reads version 1",
-                        doc.where("version"))
     lines: dict[str, int] = {}
     declared: dict[str, str] = {}
     inputs = _leaves(data, "inputs", doc, lines, declared)
     params = _leaves(data, "params", doc, lines, declared)
     raw_nodes = data.get("nodes")
+    example = "such as `E: (y - w*x)^2`"
+    if raw_nodes is None and "nodes" not in data:
+        raise SpecError("the spec has no `nodes:`", Location(doc.source),
+                        f"add `nodes:` with lines of name: expression, {example}")
     if raw_nodes is None or raw_nodes == {}:
-        raise SpecError("the spec has no nodes: add a `nodes:` mapping of name: expression",
-                        doc.where("nodes") if "nodes" in data else Location(doc.source))
+        raise SpecError("is empty", doc.where("nodes"),
+                        f"add lines of name: expression under it, {example}")
     if not isinstance(raw_nodes, Mapping):
-        raise SpecError(f"`nodes` must be a mapping of name: expression, found {_kind(raw_nodes)}",
+        raise SpecError(f"must be a mapping of name: expression, found {_kind(raw_nodes)}",
                         doc.where("nodes"))
     for name in raw_nodes:
         _declare(name, "nodes", doc, lines, declared)
     if len(declared) > limits.max_names:
-        raise LimitError(f"the spec declares {len(declared):,} names; the limit is "
-                         f"{limits.max_names:,}", Location(doc.source))
-    nodes = {name: _expression(name, raw, doc, declared, limits)
+        raise _with_limit_hint(LimitError(
+            f"the spec declares {len(declared):,} names; the limit is {limits.max_names:,}",
+            Location(doc.source), limit="max_names"), limits)
+    texts: dict[str, str] = {}
+    uses: dict[str, tuple[str, ...]] = {}  # the names each node's expression uses
+    nodes = {name: _expression(name, raw, doc, declared, limits, texts, uses)
              for name, raw in raw_nodes.items()}
-    loss = _loss(data, doc, nodes, declared)
+    _check_acyclic(nodes, uses, doc, texts)
+    loss = _loss(data, doc, nodes, declared, uses)
     latex = _latex(data, doc, declared)
     text = data.get("name")
     desc = data.get("description")
     for key, val in (("name", text), ("description", desc)):
         if val is not None and not isinstance(val, str | int | Fraction):
-            raise SpecError(f"`{key}` must be text, found {_kind(val)}", doc.where(key))
+            raise SpecError(f"must be text, found {_kind(val)}", doc.where(key))
+        if isinstance(val, str):
+            _printable(val, doc.where(key, key=False), newlines=key == "description")
     spec = Spec(
         inputs=inputs,
         params=params,
@@ -173,23 +252,35 @@ def parse_value(raw: object) -> Fraction | None:
     if isinstance(raw, bool):
         raise ValueError("true/false is not a number")
     if isinstance(raw, int):
-        return Fraction(raw)
+        return _in_range(Fraction(raw), str(raw))
     if isinstance(raw, Fraction):
-        return raw
-    if isinstance(raw, float):
+        return _in_range(raw, str(raw))
+    if isinstance(raw, float | Decimal | numbers.Rational):  # numpy numbers are among these
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise ValueError(f"{raw} is not a finite number")
-        return Fraction(raw)
+        return _in_range(Fraction(raw), str(raw))
     if isinstance(raw, str):
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
         try:
             expr = g.parse(raw.strip(), max_length=100)
-        except ExpressionError:
+        except ExpressionError as exc:
+            if raw.strip()[:1].isdigit() and "out of range" in exc.message:
+                raise ValueError(f"'{shown}' is too large or too small to use") from None
             expr = None
         value = g.constant_value(expr) if expr is not None else None
         if value is not None:
-            return value
-        raise ValueError(f"'{raw}' is not a number")
+            return _in_range(value, shown)
+        if raw.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
+            raise ValueError(f"'{shown}' is not a finite number")
+        raise ValueError(f"'{shown}' is not a number")
     raise ValueError(f"{_kind(raw)} is not a number")
+
+
+def _in_range(value: Fraction, text: str) -> Fraction:
+    if abs(value) > MAX_VALUE:
+        shown = f"'{text}'" if len(text) <= 24 else "the value"
+        raise ValueError(f"{shown} is too large: a value must be below 1.7e308 in size")
+    return value
 
 
 def _kind(value: object) -> str:
@@ -203,27 +294,44 @@ def _kind(value: object) -> str:
         return "a list"
     if isinstance(value, str):
         return f"the text '{value}'" if len(value) < 40 else "a text"
-    return "a number"
+    if isinstance(value, int | float | Fraction | Decimal):
+        return "a number"
+    return f"a {type(value).__name__}"
 
 
-def _declare(name: object, section: str, doc: Document, lines: dict, declared: dict) -> str:
-    where = doc.where(section, name)
+def _declare(name: object, section: str, doc: Document, lines: dict, declared: dict,
+             index: int | None = None) -> str:
+    def where() -> Location:  # built only for an error: most names are fine
+        if index is None:
+            return doc.where(section, name)  # type: ignore[arg-type]
+        return Location(doc.source, doc.line(section, index), None, f"{section}.{name}")
+
+    # the location names the key (params.w), so the messages need not repeat the name
     if not isinstance(name, str) or not name.isidentifier():
-        raise SpecError(f"'{name}' in `{section}` is not a valid name: use letters, digits and _, "
-                        "not starting with a digit", where)
+        if "(" in str(name) or ")" in str(name):  # {E: max(a, b)}: entries 'E: max(a', 'b)'
+            raise SpecError("not a valid name: inside { } a ',' ends an entry", where(),
+                            "quote an expression with a comma, as in E: \"max(a, b)\"")
+        raise SpecError("not a valid name: use letters, digits and _, not starting with a "
+                        "digit", where(), _name_hint(name))
     if name.startswith("__"):
-        raise SpecError(f"'{name}' in `{section}`: names starting with '__' are not allowed", where)
+        raise SpecError("names starting with '__' are not allowed", where(),
+                        f"try '{name.strip('_') or 'x'}'")
     if name in g.FUNCTIONS:
-        raise SpecError(f"'{name}' in `{section}` is a function name; choose another name", where)
+        raise SpecError(f"'{name}' is the name of a function", where(),
+                        f"choose another name, such as '{name}_' or '{name}1'")
     if name in declared:
         first = lines.get(name)
         at = f" (line {first})" if first else ""
-        raise SpecError(f"name '{name}' is declared twice: in `{declared[name]}`{at} and in "
-                        f"`{section}`", where)
+        raise SpecError(f"already declared in `{declared[name]}`{at}; each name is declared "
+                        "once", where(), "rename one of them")
     declared[name] = section
-    line = doc.key_line(section, name) if isinstance(doc.data.get(section), Mapping) else None
-    if line is None and section in doc.data:
-        line = doc.line(section)
+    if index is not None:
+        line = doc.line(section, index)
+    else:
+        line = doc.key_line(section, name) if isinstance(doc.data.get(section), Mapping) \
+            else None
+        if line is None and section in doc.data:  # a builder's name: its block's line
+            line = doc.line(section)
     if line is not None:
         lines[name] = line
     return name
@@ -238,47 +346,77 @@ def _leaves(data: Mapping, section: str, doc: Document, lines: dict,
         out: dict[str, Fraction | None] = {}
         for i, name in enumerate(raw):
             if not isinstance(name, str):
-                raise SpecError(f"`{section}` lists names; item {i + 1} is {_kind(name)}",
-                                doc.where(section, i))
-            _declare(name, section, doc, lines, declared)
-            line = doc.line(section, i)
-            if line is not None:
-                lines[name] = line
+                raise SpecError(f"item {i + 1} of the list is {_kind(name)}, not a name",
+                                Location(doc.source, doc.line(section, i), None, section))
+            _declare(name, section, doc, lines, declared, i)
             out[name] = None
         return out
     if not isinstance(raw, Mapping):
-        raise SpecError(f"`{section}` must be a mapping (name: value) or a list of names, "
-                        f"found {_kind(raw)}", doc.where(section))
+        raise SpecError(f"must be a mapping (name: value) or a list of names, found "
+                        f"{_kind(raw)}", doc.where(section))
     out = {}
     for name, value in raw.items():
         _declare(name, section, doc, lines, declared)
         try:
             out[name] = parse_value(value)
         except ValueError as exc:
-            raise SpecError(f"value of '{name}' must be a number or null: {exc}",
-                            doc.where(section, name, key=False)) from None
+            hint = "a value is a number such as 0.5, -2 or 1/3, or null for none" \
+                if "too large" not in str(exc) else None
+            raise SpecError(f"{exc}", doc.where(section, name, key=False), hint) from None
     return out
 
 
+def _name_hint(name: object) -> str | None:
+    """A valid name close to an invalid one: '1w' → 'w1', 'my w' → 'my_w'."""
+    text = str(name)
+    fixed = "".join(ch if ("a" + ch).isidentifier() else "_" for ch in text).strip("_")
+    if fixed[:1].isdigit():
+        digits = len(fixed) - len(fixed.lstrip("0123456789"))
+        fixed = fixed[digits:].lstrip("_") + fixed[:digits]
+    return f"try '{fixed}'" if fixed.isidentifier() and not fixed.startswith("__") else None
+
+
+def _printable(text: str, where: Location, newlines: bool = False) -> None:
+    """Refuse control characters: printed, they could clear or rewrite the terminal."""
+    for i, ch in enumerate(text):
+        if not ch.isprintable() and ch != " " and not (newlines and ch in "\n\t"):
+            raise SpecError(f"contains the control character {ch!r} at character {i + 1}",
+                            where, "remove it")
+
+
 def _expression(name: str, raw: object, doc: Document, declared: Mapping[str, str],
-                limits: Limits) -> g.Expr:
-    where = doc.where("nodes", name, key=False)
+                limits: Limits, texts: dict[str, str], uses: dict[str, tuple[str, ...]]
+                ) -> g.Expr:
+    def where() -> Location:  # built only for an error
+        return doc.where("nodes", name, key=False)
+
     if isinstance(raw, g.Num | g.Name | g.Neg | g.BinOp | g.Call):
         expr = raw  # a builder's ready-made AST
         text = g.to_text(expr) if g.size(expr) < 2_000 else ""
     else:
-        if raw is None:
-            raise SpecError(f"node '{name}' has no expression", where)
+        if raw is None or raw == "":
+            raise SpecError("no expression", where(), "write one such as 'w*x + b'")
         if isinstance(raw, bool) or not isinstance(raw, str | int | Fraction):
-            raise SpecError(f"node '{name}' must be an expression, found {_kind(raw)}", where)
+            raise SpecError(f"must be an expression, found {_kind(raw)}", where(),
+                            "write one such as 'w*x + b'")
         text = raw if isinstance(raw, str) else g.to_text(g.Num(Fraction(raw), 0))
         try:
             expr = g.parse(text, max_length=limits.max_expression_chars,
                            max_depth=limits.max_depth)
         except ExpressionError as exc:
-            raise ExpressionError(exc.message, where, exc.suggestion,
-                                  exc.excerpt, exc.caret) from None
+            raise _with_limit_hint(ExpressionError(exc.message, where(), exc.suggestion,
+                                                   exc.excerpt, exc.caret, exc.limit),
+                                   limits) from None
+    if text:
+        texts[name] = text
+    names = uses[name] = g.free_names(expr)
+    if name not in names and all(n in declared or n == "pi" for n in names):
+        return expr  # the usual case; otherwise find the first bad use and its column
     for ref in _names_with_columns(expr):
+        if ref.id == name:
+            raise GraphError("a node cannot use itself", where(),
+                             "compute it from other names", text or None,
+                             ref.col if text else None)
         if ref.id in declared or ref.id == "pi":
             continue
         if ref.id in g.FUNCTIONS:
@@ -287,7 +425,7 @@ def _expression(name: str, raw: object, doc: Document, declared: Mapping[str, st
         else:
             hint = suggest(ref.id, declared) or "declare it under `inputs`, `params` or `nodes`"
             msg = f"unknown name '{ref.id}'"
-        raise ExpressionError(msg, where, hint, text or None, ref.col if text else None)
+        raise ExpressionError(msg, where(), hint, text or None, ref.col if text else None)
     return expr
 
 
@@ -307,29 +445,72 @@ def _names_with_columns(expr: g.Expr) -> list[g.Name]:
     return out
 
 
+def _check_acyclic(nodes: Mapping[str, g.Expr], uses: Mapping[str, tuple[str, ...]],
+                   doc: Document, texts: Mapping[str, str]) -> None:
+    """Refuse a cycle among the nodes, naming it as a student reads it: a uses b, b uses a."""
+    uses = {n: [u for u in uses[n] if u in nodes] for n in nodes}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in nodes:
+        if root in state:
+            continue
+        path, stack = [root], [iter(uses[root])]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                _cycle_error(path[path.index(nxt):], nodes, doc, texts)
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(uses[nxt]))
+
+
+def _cycle_error(cycle: list[str], nodes: Mapping[str, g.Expr], doc: Document,
+                 texts: Mapping[str, str]) -> None:
+    order = {n: i for i, n in enumerate(nodes)}
+    start = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+    cycle = cycle[start:] + cycle[:start]  # begin at the node written first in the file
+    links = [f"{a} uses {b}" for a, b in zip(cycle, cycle[1:] + cycle[:1])]
+    shown = ", ".join(links) if len(links) <= 8 else \
+        ", ".join(links[:6]) + f", … ({len(links)} nodes), " + links[-1]
+    first, second = cycle[0], cycle[1 % len(cycle)]
+    text = texts.get(first)
+    col = next((r.col for r in _names_with_columns(nodes[first]) if r.id == second), None)
+    raise GraphError(f"the nodes form a cycle: {shown}", doc.where("nodes", first, key=False),
+                     "a network must be a DAG: remove one of these uses", text,
+                     col if text else None)
+
+
 def _loss(data: Mapping, doc: Document, nodes: Mapping[str, g.Expr],
-          declared: Mapping[str, str]) -> str:
+          declared: Mapping[str, str], uses: Mapping[str, tuple[str, ...]]) -> str:
     loss = data.get("loss")
     if loss is not None:
         if not isinstance(loss, str):
-            raise SpecError(f"`loss` must name a node, found {_kind(loss)}", doc.where("loss"))
+            raise SpecError(f"must name a node, found {_kind(loss)}", doc.where("loss"))
         if loss not in nodes:
             if loss in declared:
-                raise SpecError(f"the loss '{loss}' is in `{declared[loss]}`; the loss must be a "
-                                "node", doc.where("loss"))
-            raise SpecError(f"the loss '{loss}' is not a node", doc.where("loss"),
-                            suggest(loss, nodes))
+                raise SpecError(f"'{loss}' is in `{declared[loss]}`, but the loss must be a "
+                                "node", doc.where("loss"), "the nodes are " + _few(nodes))
+            raise SpecError(f"'{loss}' is not a node", doc.where("loss"),
+                            suggest(loss, nodes) or "the nodes are " + _few(nodes))
         return loss
-    used = {n for e in nodes.values() for n in g.free_names(e)}
+    used = {u for names in uses.values() for u in names}
     sinks = [n for n in nodes if n not in used]
     if len(sinks) == 1:
         return sinks[0]
     if not sinks:
         return list(nodes)[-1]  # a cycle; the graph check names it
-    shown = ", ".join(sinks[:6]) + (", …" if len(sinks) > 6 else "")
-    raise SpecError(f"no `loss:` given and {len(sinks)} nodes are used by no other node "
-                    f"({shown}); say which one is the loss", Location(doc.source, key="loss"),
+    raise SpecError(f"no `loss:` given and {len(sinks):,} nodes are used by no other node "
+                    f"({_few(sinks)}); say which one is the loss", Location(doc.source),
                     f"add `loss: {sinks[-1]}`")
+
+
+def _few(names: Mapping[str, object] | list[str], n: int = 6) -> str:
+    items = list(names)
+    return ", ".join(items[:n]) + (", …" if len(items) > n else "")
 
 
 def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[str, str]:
@@ -337,14 +518,16 @@ def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[st
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise SpecError(f"`latex` must map names to LaTeX, found {_kind(raw)}", doc.where("latex"))
+        raise SpecError(f"must map names to LaTeX, found {_kind(raw)}", doc.where("latex"))
     out = {}
     for name, tex in raw.items():
         if name not in declared:
-            raise SpecError(f"`latex` names '{name}', which is not declared",
-                            doc.where("latex", name), suggest(str(name), declared))
+            raise SpecError("not a declared name", doc.where("latex", name),
+                            suggest(str(name), declared) or "`latex` gives display names of "
+                            "inputs, params and nodes")
         if not isinstance(tex, str | int | Fraction):
-            raise SpecError(f"`latex` of '{name}' must be text, found {_kind(tex)}",
+            raise SpecError(f"must be LaTeX text, found {_kind(tex)}",
                             doc.where("latex", name, key=False))
+        _printable(str(tex), doc.where("latex", name, key=False))
         out[name] = str(tex)
     return out

@@ -107,13 +107,17 @@ def _summary(bp: Backprop) -> RenderableType:
         grid.add_row("sum over paths", f"{end} stands for all {big(n)} paths (exactly {n:,}); "
                      "too many to list and add one by one")
     way = "reverse mode" if bp.mode == "reverse" else "forward mode"
-    grid.add_row("cost", f"{way}: {bp.multiplications:,} multiplications + "
-                 f"{bp.additions:,} additions (each edge once)")
+    grid.add_row("cost", f"{way}: {_ops(bp.multiplications, bp.additions)} (each edge once)")
     ratio = (bp.listing_multiplications / bp.multiplications) if bp.multiplications else None
-    more = f"  — {_times(ratio)} as many multiplications" if ratio and ratio > 1 else ""
-    grid.add_row("", f"listing every path: {big(bp.listing_multiplications)} multiplications + "
-                 f"{big(bp.listing_additions)} additions{more}")
+    more = f" — {_times(ratio)} the multiplications" if ratio and ratio > 1 else ""
+    grid.add_row("", f"listing every path: "
+                 f"{_ops(bp.listing_multiplications, bp.listing_additions)}{more}")
     return grid
+
+
+def _ops(mults: int, adds: int) -> str:
+    return (f"{big(mults)} multiplication{'s' if mults != 1 else ''} + "
+            f"{big(adds)} addition{'s' if adds != 1 else ''}")
 
 
 def _times(ratio: float) -> str:

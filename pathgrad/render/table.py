@@ -146,6 +146,10 @@ def spec_overview(spec: Spec) -> RenderableType:
     parts: list[RenderableType] = [_title(spec, f"network with loss {spec.loss}")]
     if spec.description:
         parts.append(Text(spec.description, style="italic"))
+    from . import overview  # imports this module: loaded here, not at the top
+
+    if len(spec.inputs) + len(spec.params) + len(spec.nodes) > overview.MAX_ROWS:
+        return Group(*parts, overview.grouped_overview(spec, counts))  # a row per name floods
     leaves = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
     leaves.add_column("leaf")
     leaves.add_column("kind")

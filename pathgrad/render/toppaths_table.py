@@ -14,7 +14,7 @@ from .table import PathTable, number, percent
 
 __all__ = ["top_paths", "path_lengths", "BAR_WIDTH"]
 
-BAR_WIDTH = 24
+BAR_WIDTH = 20
 
 
 def top_paths(tp: TopPaths) -> RenderableType:
@@ -80,13 +80,14 @@ def path_lengths(dist: LengthDistribution) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("length", justify="right")
     table.add_column("paths", justify="right")
-    table.add_column("of all paths", justify="left")
+    table.add_column("of all paths", justify="left", no_wrap=True)
     if values:
         table.add_column("Σ path values", justify="right")
         table.add_column(f"share of ∂{dist.target}/∂{dist.source}", justify="right")
     top = max(b.paths for b in dist.bins)
     for b in dist.bins:
-        bar = "█" * max(1, round(BAR_WIDTH * b.paths / top)) if b.paths else ""
+        cells = round(BAR_WIDTH * b.paths / top)
+        bar = "█" * cells if cells else ("▏" if b.paths else "")
         row = [str(b.length), big(b.paths), f"{bar} {_pct(b.paths / dist.total)}"]
         if values:
             row += [number(b.value, 6), percent(b.share)]

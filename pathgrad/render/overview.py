@@ -1,0 +1,90 @@
+"""`pathgrad show` for big specs: names grouped by pattern instead of a row per name.
+
+A 50-layer MLP of width 64 has 200,000 weights; a row each is a flood nobody reads and takes
+minutes to lay out. Names that differ only in their numbers (w12_3_4 → w12_*_*) form one row
+with how many there are, the range of their values and of their path counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..spec import Spec
+from .backprop_table import big
+from .table import clip, number
+
+__all__ = ["grouped_overview", "pattern_of", "MAX_ROWS"]
+
+MAX_ROWS = 200  # specs with more names than this are shown grouped
+
+
+
+def pattern_of(name: str) -> str:
+    """The name with its index numbers starred, keeping a leading layer number: w12_3_4 →
+    w12_*_*, a3_1 → a3_*, x1 → x*, E → E."""
+    head, sep, rest = name.partition("_")
+    if sep:
+        if rest.replace("_", "").isdigit():  # the common case, without a regex
+            return head + "_*" * (rest.count("_") + 1)
+        return head + re.sub(r"\d+", "*", sep + rest)
+    return re.sub(r"\d+$", "*", name)
+
+
+def _span(xs: list[int]) -> str:
+    lo, hi = min(xs), max(xs)
+    return big(lo) if lo == hi else f"{big(lo)} … {big(hi)}"
+
+
+def _values(vals: list[Fraction | None]) -> str:
+    known = [float(v) for v in vals if v is not None]  # floats compare ~8× faster
+    if not known:
+        return "—"
+    lo, hi = min(known), max(known)
+    text = number(lo, 4) if lo == hi else f"{number(lo, 4)} … {number(hi, 4)}"
+    return text + (f" ({len(vals) - len(known):,} without)" if len(known) < len(vals) else "")
+
+
+def grouped_overview(spec: Spec, counts: Mapping[str, int]) -> RenderableType:
+    """Leaves and nodes, one row per name pattern, with counts and ranges."""
+    n_leaves = len(spec.params) + len(spec.inputs)
+    parts: list[RenderableType] = [Text(
+        f"{n_leaves:,} leaves and {len(spec.nodes):,} nodes, grouped by name pattern "
+        f"(* stands for an index; --format json lists every name)", style="dim")]
+    leaves = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    leaves.add_column("leaves")
+    leaves.add_column("kind")
+    leaves.add_column("how many", justify="right")
+    leaves.add_column("values", justify="right")
+    leaves.add_column(f"paths to {spec.loss}", justify="right")
+    for kind, section in (("param", spec.params), ("input", spec.inputs)):
+        groups: dict[str, list[str]] = {}
+        for name in section:
+            groups.setdefault(pattern_of(name), []).append(name)
+        for pattern, names in groups.items():
+            label = names[0] if len(names) == 1 else pattern
+            leaves.add_row(label, kind, f"{len(names):,}", _values([section[n] for n in names]),
+                           _span([counts[n] for n in names]))
+    nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    nodes.add_column("nodes")
+    nodes.add_column("how many", justify="right")
+    nodes.add_column("for example")
+    nodes.add_column(f"paths to {spec.loss}", justify="right")
+    node_groups: dict[str, list[str]] = {}
+    for name in spec.nodes:
+        node_groups.setdefault(pattern_of(name), []).append(name)
+    for pattern, names in node_groups.items():
+        first = names[0]
+        label = first if len(names) == 1 else pattern
+        if spec.loss in names:
+            label += "  (loss)"
+        nodes.add_row(label, f"{len(names):,}", clip(f"{first} = {spec.text(first)}", 120),
+                      _span([counts[n] for n in names]))
+    parts += [leaves, nodes]
+    return Group(*parts)
