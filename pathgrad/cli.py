@@ -389,12 +389,15 @@ def _load(path: str) -> Any:
 
     from .spec import load
 
+    was = gc.isenabled()
     gc.disable()
     try:
         s = load(path)
     finally:
-        gc.enable()
-    gc.freeze()
+        if was:
+            gc.enable()
+    if len(s.inputs) + len(s.params) + len(s.nodes) > 10_000:
+        gc.freeze()  # only for big specs: frozen garbage is never collected
     return s
 
 

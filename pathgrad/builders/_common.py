@@ -41,7 +41,12 @@ def kind_of(value: object) -> str:
         return "a list"
     if isinstance(value, str):
         return f"the text '{value}'" if len(value) < 40 else "a text"
-    return f"the number {value}" if isinstance(value, int) else f"the number {float(value):g}"
+    if isinstance(value, int):
+        return f"the number {value}" if value.bit_length() < 64 else "a very large number"
+    try:
+        return f"the number {float(value):g}"  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        return "a number too large for a float"
 
 
 @dataclass
@@ -180,8 +185,12 @@ def check_choice(raw: object, options: Sequence[str], where: Location, what: str
 
 def check_size(count: int, where: Location, what: str) -> None:
     """Refuse a network with more names than a spec may have, before building it."""
-    if count > MAX_NAMES:
-        raise LimitError(f"{what} would have {count:,} names; the limit is {MAX_NAMES:,}", where)
+    from ..spec import Limits  # the same limit a hand-written spec gets, PATHGRAD_MAX_NAMES too
+
+    limit = Limits.from_env().max_names
+    if count > limit:
+        raise LimitError(f"{what} would have {count:,} names; the limit is {limit:,}", where,
+                         f"raise the limit with PATHGRAD_MAX_NAMES={count}")
 
 
 # --- ASTs, built directly -------------------------------------------------------------------

@@ -104,7 +104,8 @@ def _summary(bp: Backprop) -> RenderableType:
         line.append_text(mark)
         grid.add_row("sum over paths", line)
     else:
-        grid.add_row("sum over paths", f"{end} stands for all {big(n)} paths (exactly {n:,}); "
+        exactly = f" (exactly {n:,})" if big(n) != f"{n:,}" else ""
+        grid.add_row("sum over paths", f"{end} stands for all {big(n)} paths{exactly}; "
                      "too many to list and add one by one")
     way = "reverse mode" if bp.mode == "reverse" else "forward mode"
     grid.add_row("cost", f"{way}: {_ops(bp.multiplications, bp.additions)} (each edge once)")
@@ -123,4 +124,5 @@ def _ops(mults: int, adds: int) -> str:
 def _times(ratio: float) -> str:
     if ratio < 1e6:
         return f"{ratio:,.1f}×"
-    return f"{ratio:.2g}×".replace("e+", "·10^")
+    mantissa, exponent = f"{ratio:.1e}".split("e")
+    return f"{mantissa}·10^{int(exponent)}×"

@@ -14,7 +14,7 @@ from .table import PathTable, number, percent
 
 __all__ = ["top_paths", "path_lengths", "BAR_WIDTH"]
 
-BAR_WIDTH = 20
+BAR_WIDTH = 12
 
 
 def top_paths(tp: TopPaths) -> RenderableType:
@@ -77,13 +77,16 @@ def path_lengths(dist: LengthDistribution) -> RenderableType:
         parts.append(Text("no paths", style="yellow"))
         return Group(*parts)
     values = dist.source is not None and any(b.value is not None for b in dist.bins)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("length", justify="right")
-    table.add_column("paths", justify="right")
-    table.add_column("of all paths", justify="left", no_wrap=True)
     if values:
-        table.add_column("Σ path values", justify="right")
-        table.add_column(f"share of ∂{dist.target}/∂{dist.source}", justify="right")
+        parts.append(Text(f"value: Σ over the paths of that length; share: of "
+                          f"∂{dist.target}/∂{dist.source}", style="dim"))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("length", justify="right", no_wrap=True)
+    table.add_column("paths", justify="right", no_wrap=True)
+    table.add_column("% of paths", justify="left", no_wrap=True)
+    if values:
+        table.add_column("value", justify="right", no_wrap=True)
+        table.add_column("share", justify="right", no_wrap=True)
     top = max(b.paths for b in dist.bins)
     for b in dist.bins:
         cells = round(BAR_WIDTH * b.paths / top)
