@@ -33,7 +33,7 @@ from sympy.core.cache import clear_cache
 
 from pathgrad.backprop import backprop
 from pathgrad.calculus import Network
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.graph import count_paths
 from pathgrad.render import backprop_table, jsonout, toppaths_table
 from pathgrad.spec import load

@@ -22,7 +22,7 @@ import sympy as sp
 
 from .calculus import Network
 from .counting import between, length_counts, listing_cost
-from .explain import DEFAULT_MAX_PATHS, apply_values, check_weight
+from .explanation import DEFAULT_MAX_PATHS, apply_values, check_weight
 from .numeric import NoValue
 from .pointvalues import DIGITS, as_float, point_values
 from .progress import SILENT, Reporter

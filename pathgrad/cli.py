@@ -223,7 +223,7 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
     Example: pathgrad explain examples/question.yaml --weight w11 --set x1=0.5
     """
     with _errors():
-        from .explain import explain as run
+        from .explanation import explain as run
 
         fmt = fmt or _format_from(output)
         if fragment and fmt != "latex":

@@ -149,7 +149,7 @@ def path_lengths(spec: Spec, weight: str, values: Mapping[str, object] | None = 
     The value of a length is the sum over its paths of the product of local partials at the
     spec's point: a signed dynamic program over lengths, so nothing is listed.
     """
-    from .explain import apply_values, check_weight
+    from .explanation import apply_values, check_weight
     from .pointvalues import DIGITS, as_float, point_values, undefined_edge
 
     check_weight(spec, weight)

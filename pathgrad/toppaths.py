@@ -25,7 +25,7 @@ import sympy as sp
 from .calculus import Network
 from .counting import between
 from .errors import UsageError
-from .explain import PathTerm, apply_values, check_weight
+from .explanation import PathTerm, apply_values, check_weight
 from .pointvalues import DIGITS, PointValues, as_float, point_values, undefined_edge
 from .progress import SILENT, Reporter
 from .spec import Spec

@@ -20,7 +20,7 @@ from rich.console import Console
 from pathgrad import load
 from pathgrad.backprop import backprop
 from pathgrad.calculus import Network
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.fallback import diff_within, finite_difference_check
 from pathgrad.render import backprop_json, backprop_table
 

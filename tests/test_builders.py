@@ -19,7 +19,7 @@ from pathgrad.builders import path_length_counts
 from pathgrad.builders._common import add_all
 from pathgrad.calculus import Network
 from pathgrad.errors import LimitError, SpecError
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.grammar import free_names, parse, to_text
 from pathgrad.spec import load
 

@@ -107,7 +107,7 @@ def test_misspelled_name_in_the_spec_gets_a_suggestion(run, tmp_path):
 
 
 def test_failed_verification_exits_1_loudly(run, examples, monkeypatch):
-    import pathgrad.explain as ex
+    import pathgrad.explanation as ex
 
     monkeypatch.setattr(ex, "verify", lambda *a, **k: Verification(
         False, "numeric", "the sum over paths and the direct derivative DIFFER: 1 ≠ 2"))

@@ -19,7 +19,7 @@ from pathgrad.counting import (
     network_path_lengths,
     path_lengths,
 )
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.numeric import MPAlgebra, NoValue, evaluate, forward
 from pathgrad.pointvalues import DIGITS, leaf_numbers, point_values
 

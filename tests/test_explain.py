@@ -11,7 +11,7 @@ import sympy as sp
 
 import pathgrad
 from pathgrad.calculus import Network
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.numeric import MPAlgebra, evaluate, to_mpf
 from pathgrad.verify import verify
 
@@ -215,3 +215,12 @@ def test_numbers_use_exact_decimal_values():
     with mpmath.workdps(40):
         assert evaluate(sp.Symbol("x", real=True) * 10, {sp.Symbol("x", real=True):
                         to_mpf(spec.inputs["x"])}, MPAlgebra()) == 1
+
+
+def test_package_level_explain_stays_the_function(examples):
+    # importing the module that holds it must not shadow pathgrad.explain (the public API)
+    import pathgrad.explanation  # noqa: F401
+
+    spec = pathgrad.load(examples / "olah.yaml")
+    assert pathgrad.explain(spec, "b").value == 5
+    assert pathgrad.explain(spec, "a").value == 2

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from pathgrad import grammar as g
 from pathgrad.errors import PathgradError
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.source import read_text
 from pathgrad.spec import BUILDER_KEYS, SPEC_KEYS, Spec, from_document, load
 

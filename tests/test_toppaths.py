@@ -9,7 +9,7 @@ from randomnets import all_paths, networks
 
 from pathgrad import load
 from pathgrad.errors import UsageError
-from pathgrad.explain import explain
+from pathgrad.explanation import explain
 from pathgrad.toppaths import top_paths
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 
 from ..calculus import tree_size
-from ..explain import Explanation
+from ..explanation import Explanation
 from ..notation import factor_rank
 from ..spec import Spec
 from . import scene as sc

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..calculus import tree_size
-from ..explain import Explanation
+from ..explanation import Explanation
 from ..notation import Notation
 from ..spec import Spec
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..calculus import tree_size
-from ..explain import Explanation
+from ..explanation import Explanation
 from . import texmath as tm
 from .texmath import Piece, TexNotation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..explain import Explanation
+from ..explanation import Explanation
 from .latex import Writer
 from .table import group_of, number, percent
 

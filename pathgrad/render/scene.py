@@ -21,7 +21,7 @@ from ..errors import LimitError, UsageError, suggest
 
 if TYPE_CHECKING:
     from ..calculus import Network
-    from ..explain import Explanation
+    from ..explanation import Explanation
     from ..spec import Spec
 
 __all__ = [
@@ -256,7 +256,7 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
         raise UsageError(f"--label '{label}' is not one of {', '.join(LABELS)}", None,
                          suggest(label, LABELS))
     if weight is not None:
-        from ..explain import check_weight
+        from ..explanation import check_weight
 
         check_weight(spec, weight)
     names = spec.names

@@ -8,7 +8,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from ..explain import Explanation
+from ..explanation import Explanation
 from ..notation import Notation
 from ..spec import Spec
 
