@@ -34,7 +34,8 @@ class Graph:
         self._deps: dict[str, tuple[str, ...]] = {}
         for v, expr in spec.nodes.items():
             # an undeclared `pi` is the constant π, not a graph vertex
-            self._deps[v] = tuple(u for u in free_names(expr) if u in rank)
+            used = spec.uses.get(v) or free_names(expr)
+            self._deps[v] = tuple(u for u in used if u in rank)
         g.add_edges_from((u, v) for v, deps in self._deps.items() for u in deps)
         self.nx = g
         if all(rank[u] < rank[v] for v, deps in self._deps.items() for u in deps):

@@ -104,6 +104,8 @@ class Spec:
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     builder: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    # the names each node's expression uses, found once while checking (the graph reuses it)
+    uses: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def graph(self) -> Graph:
@@ -240,6 +242,7 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
         lines=lines,
         builder=builder,
         meta=meta,
+        uses=uses,
     )
     spec.graph  # noqa: B018 - checks the nodes form a DAG, naming the cycle if not
     return spec
@@ -252,13 +255,13 @@ def parse_value(raw: object) -> Fraction | None:
     if isinstance(raw, bool):
         raise ValueError("true/false is not a number")
     if isinstance(raw, int):
-        return _in_range(Fraction(raw), str(raw))
+        return _in_range(Fraction(raw), raw)
     if isinstance(raw, Fraction):
-        return _in_range(raw, str(raw))
+        return _in_range(raw, raw)
     if isinstance(raw, float | Decimal | numbers.Rational):  # numpy numbers are among these
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise ValueError(f"{raw} is not a finite number")
-        return _in_range(Fraction(raw), str(raw))
+        return _in_range(Fraction(raw), raw)
     if isinstance(raw, str):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         try:
@@ -276,8 +279,12 @@ def parse_value(raw: object) -> Fraction | None:
     raise ValueError(f"{_kind(raw)} is not a number")
 
 
-def _in_range(value: Fraction, text: str) -> Fraction:
+def _in_range(value: Fraction, raw: object) -> Fraction:
+    # bit lengths settle almost every value without a slow Fraction comparison
+    if value.numerator.bit_length() - value.denominator.bit_length() < 1020:
+        return value
     if abs(value) > MAX_VALUE:
+        text = str(raw)
         shown = f"'{text}'" if len(text) <= 24 else "the value"
         raise ValueError(f"{shown} is too large: a value must be below 1.7e308 in size")
     return value
@@ -391,8 +398,8 @@ def _expression(name: str, raw: object, doc: Document, declared: Mapping[str, st
         return doc.where("nodes", name, key=False)
 
     if isinstance(raw, g.Num | g.Name | g.Neg | g.BinOp | g.Call):
-        expr = raw  # a builder's ready-made AST
-        text = g.to_text(expr) if g.size(expr) < 2_000 else ""
+        expr = raw  # a builder's ready-made AST: its text is made only if an error needs it
+        text = ""
     else:
         if raw is None or raw == "":
             raise SpecError("no expression", where(), "write one such as 'w*x + b'")
@@ -528,6 +535,7 @@ def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[st
         if not isinstance(tex, str | int | Fraction):
             raise SpecError(f"must be LaTeX text, found {_kind(tex)}",
                             doc.where("latex", name, key=False))
-        _printable(str(tex), doc.where("latex", name, key=False))
+        if not str(tex).isprintable():  # the common case skips the per-character scan
+            _printable(str(tex), doc.where("latex", name, key=False))
         out[name] = str(tex)
     return out
