@@ -72,6 +72,30 @@ class Explanation:
         """True when the sum over paths was proved equal to the direct derivative."""
         return self.verification.verified
 
+    @property
+    def direct_computed(self) -> bool:
+        """False when sympy.diff ran past --verify-timeout and a numeric check stood in."""
+        return not isinstance(self.direct, sp.Derivative)
+
+    @property
+    def verdict(self) -> str:
+        """The verdict as a sentence (without the ✓/✗ mark)."""
+        v = self.verification
+        if not v.verified:
+            return f"NOT VERIFIED: {v.detail}"
+        other = ("the direct derivative" if self.direct_computed
+                 else "finite differences of the composed loss")
+        return f"the sum over paths equals {other}; {v.detail}"
+
+    @property
+    def direct_note(self) -> str:
+        """Why the direct derivative is not written out (when it is not)."""
+        if not self.direct_computed:
+            return (f"sympy.diff of the composed {self.loss} did not finish within "
+                    "--verify-timeout, so it is not shown")
+        return (f"sympy's derivative of the composed {self.loss} is too large to write out; "
+                "--format json has it")
+
     def _repr_html_(self) -> str:
         from .render import html
 

@@ -42,6 +42,9 @@ CASES = sorted(CORPUS.glob("*.yaml"))
 HEADER_KEYS = {"expect", "where", "caret", "run", "exit"}
 ENV = {"COLUMNS": "200", **{var: None for var in [*LIMIT_ENV.values(), "PATHGRAD_MAX_PATHS"]}}
 
+# a guard against hangs, not a speed test: benchmarks/hostile.py measures the speed
+HANG_GUARD = 30
+
 
 @dataclass(frozen=True)
 class Case:
@@ -128,7 +131,7 @@ def test_corpus_case(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert len(lines) == 3, result.stderr
         assert lines[2] == "    " + " " * case.caret + "^", result.stderr
     assert list(tmp_path.iterdir()) == [], "something was written"
-    assert elapsed < 2, f"{path.name} took {elapsed:.2f} s"
+    assert elapsed < HANG_GUARD, f"{path.name} took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize("name", ["python_tag_apply", "cycle_of_three"])
@@ -137,12 +140,12 @@ def test_corpus_case_in_a_real_process(name: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHGRAD_")}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pathgrad", *case.args()], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=10, env=env)
+                          capture_output=True, text=True, timeout=60, env=env)
     elapsed = time.perf_counter() - start
     assert done.returncode == 2 and done.stdout == ""
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0].startswith(case.first_line())
-    assert elapsed < 2, f"{name} took {elapsed:.2f} s"
+    assert elapsed < HANG_GUARD, f"{name} took {elapsed:.2f} s"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -523,7 +526,7 @@ def test_too_many_names_is_refused_before_any_work(tmp_path: Path) -> None:
     start = time.perf_counter()
     check_failure(invoke("show", str(spec), env={"PATHGRAD_MAX_NAMES": "1000"}),
                   f"Error: {spec}: the spec declares 5,002 names; the limit is 1,000")
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < HANG_GUARD
 
 
 LONG_INPUTS = {
@@ -550,7 +553,7 @@ def test_very_long_input_loads_or_fails_quickly(tmp_path: Path, text: str) -> No
         pathgrad.load(spec, limits=Limits())
     except PathgradError as exc:
         assert len(exc.line()) < 300 and all(len(line) <= 80 for line in exc.detail())
-    assert time.perf_counter() - start < 2
+    assert time.perf_counter() - start < HANG_GUARD
 
 
 @pytest.mark.parametrize("name", ["one 800 kB line", "400,000 parentheses", "200,000 brackets",

@@ -28,6 +28,9 @@ nodes:
   E: y^2
 """
 
+# a guard against hangs, not a speed test: benchmarks/hostile.py measures the speed
+HANG_GUARD = 30
+
 
 def error(text: str, kind: type[Exception] = SpecError, **limits: int) -> Exception:
     with pytest.raises(kind) as info:
@@ -93,7 +96,7 @@ def test_unusable_numbers_fail_fast(number: str) -> None:
     start = time.perf_counter()
     err = error(f"a: 1\nb: {number}\n")
     assert "is not a usable number" in err.message and err.where.line == 2
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < HANG_GUARD
 
 
 def test_read_dispatches_paths_and_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,7 +300,7 @@ def test_billion_laughs_fails_fast() -> None:
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
     start = time.perf_counter()
     err = error("\n".join(lines), LimitError)
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < HANG_GUARD
     assert err.message == "the YAML expands to more than 200,000 items through its aliases (*name)"
     assert err.limit is None  # no limit to raise: the fix is in the file
 
@@ -321,7 +324,7 @@ def test_deep_nesting_is_an_error_not_a_crash(text: str) -> None:
     start = time.perf_counter()
     with pytest.raises((LimitError, SpecError)) as info:
         read_text(text)
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < HANG_GUARD
     assert info.value.where is not None and "\n" not in str(info.value)
 
 

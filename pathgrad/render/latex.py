@@ -155,21 +155,19 @@ class Writer:
     def direct_rows(self) -> list[str] | None:
         """sympy's derivative in the network's names; None when too large to print."""
         ex = self.ex
-        if tree_size(ex.direct_names, DIRECT_TREE_LIMIT) > DIRECT_TREE_LIMIT:
+        if not ex.direct_computed or \
+                tree_size(ex.direct_names, DIRECT_TREE_LIMIT) > DIRECT_TREE_LIMIT:
             return None
         lhs = self.tex.leibniz(ex.loss, ex.weight)
         pieces = self.tex.pieces(ex.direct_names, self.budget - 2)
         return self.block(pieces, f"{lhs} =", tag="Direct")
 
     def direct_note(self) -> str:
-        return (f"(sympy's derivative of the composed {self.ex.loss} has more than "
-                f"{DIRECT_TREE_LIMIT:,} operations; --format json has it)")
+        return f"({self.ex.direct_note})"
 
     def verdict(self) -> str:
-        v = self.ex.verification
-        if v.verified:
-            return f"Verified: the sum over paths equals the direct derivative; {v.detail}."
-        return f"NOT VERIFIED: {v.detail}."
+        text = self.ex.verdict
+        return (f"Verified: {text}." if self.ex.verified else f"{text}.")
 
     @staticmethod
     def align(rows: Sequence[str]) -> str:

@@ -69,8 +69,8 @@ def render(ex: Explanation) -> str:
             "network's names:", ""]
     out += [_math(direct)] if direct else [text(tex.direct_note()), ""]
     v = ex.verification
-    out.append(f"✓ **verified**: the sum over paths equals the direct derivative; "
-               f"{text(v.detail)}" if v.verified else f"✗ **NOT VERIFIED**: {text(v.detail)}")
+    out.append(f"✓ **verified**: {text(ex.verdict)}" if v.verified
+               else f"✗ **NOT VERIFIED**: {text(v.detail)}")
     if ex.value is None and ex.value_note:
         out += ["", f"No value at this point: {text(ex.value_note)}"]
     return "\n".join(out) + "\n"

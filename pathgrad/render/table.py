@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -67,9 +69,13 @@ def explanation(ex: Explanation) -> RenderableType:
     summary.add_column(style="bold")
     summary.add_column()
     summary.add_row("sum over paths", clip(f"∂{loss}/∂{w} = {note.pretty(ex.sum)}"))
-    summary.add_row("direct", clip(f"sympy.diff of the composed {loss} = "
-                                   f"{note.pretty(ex.direct_names)}"))
-    if ex.direct_names != ex.direct and sp.count_ops(ex.direct_names) < 40:
+    if ex.direct_computed:
+        summary.add_row("direct", clip(f"sympy.diff of the composed {loss} = "
+                                       f"{note.pretty(ex.direct_names)}"))
+    else:
+        summary.add_row("direct", Text(ex.direct_note, style="yellow"))
+    if ex.direct_computed and ex.direct_names != ex.direct \
+            and sp.count_ops(ex.direct_names) < 40:
         summary.add_row("", Text("(written in node names; --format json has it in leaves)",
                                  style="dim"))
     value = number(ex.value) if ex.value is not None else Text(
@@ -77,8 +83,8 @@ def explanation(ex: Explanation) -> RenderableType:
     summary.add_row("value", value)
     v = ex.verification
     if v.verified:
-        summary.add_row(Text("✓ verified", style="bold green"),
-                        f"sum over paths = direct derivative; {v.detail}")
+        short = re.sub(r"^the sum over paths equals (the )?", "sum over paths = ", ex.verdict)
+        summary.add_row(Text("✓ verified", style="bold green"), short)
     else:
         summary.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
     parts.append(summary)
