@@ -152,6 +152,10 @@ def measure(label: str, hidden: list[int], what: set[str], repeat: int, folder: 
 
 
 def main(argv: list[str]) -> None:
+    if {"-h", "--help"} & set(argv):
+        print("usage: python benchmarks/scale.py [--quick] [--repeat N]\n"
+              "Prints the scaling table of the README (takes a few minutes; --quick: first rows).")
+        return
     repeat = int(argv[argv.index("--repeat") + 1]) if "--repeat" in argv else 3
     nets = NETS[:3] if "--quick" in argv else NETS
     print(f"machine: {machine()}; medians of {repeat} runs", flush=True)

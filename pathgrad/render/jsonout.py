@@ -24,12 +24,21 @@ def explanation(ex: Explanation) -> dict[str, Any]:
     sum, direct, value, verified, method; plus extra keys for people and tools."""
     note = Notation(ex.spec)
     in_leaves = tree_size(ex.direct, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT
+    printed: dict[int, str] = {}  # each edge's partial is shared by many paths: print it once
+
+    def once(expr: Any) -> str:
+        if id(expr) not in printed:
+            printed[id(expr)] = note.plain(expr)
+        return printed[id(expr)]
+
     paths = []
+    terms = []
     for p in ex.paths:
+        terms.append(note.plain(p.term))
         item: dict[str, Any] = {
             "nodes": list(p.nodes),
-            "factors": [note.plain(f) for f in p.factors],
-            "term": note.plain(p.term),
+            "factors": [once(f) for f in p.factors],
+            "term": terms[-1],
             "value": _num(p.value),
             "share": _num(p.share),
             "chain": p.chain,
@@ -45,13 +54,14 @@ def explanation(ex: Explanation) -> dict[str, Any]:
         "loss": ex.loss,
         "path_count": int(ex.path_count),
         "paths": paths,
-        "sum": note.plain(ex.sum),
-        "direct": note.plain(ex.direct if in_leaves else ex.direct_names),
+        # the path terms joined: the same sum as ex.sum, without printing every term twice
+        "sum": " + ".join(terms).replace(" + -", " - ") if terms else note.plain(ex.sum),
+        "direct": once(ex.direct) if in_leaves else once(ex.direct_names),
         "value": _num(ex.value),
         "verified": bool(ex.verified),
         "method": ex.verification.method,
         "direct_form": "leaves" if in_leaves else "node names",
-        "direct_names": note.plain(ex.direct_names),
+        "direct_names": once(ex.direct_names),
         "verification": {
             "detail": ex.verification.detail,
             "error_bound": ex.verification.error_bound,
