@@ -153,3 +153,14 @@ def test_python_dash_m_runs_the_cli(examples):
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["value"] == 5.0
+
+
+def test_readme_shows_what_explain_prints(run, examples, monkeypatch):
+    # the README's sample output is the real 80-column output, kept current by this test
+    root = examples.parent
+    monkeypatch.chdir(root)
+    readme = (root / "README.md").read_text()
+    start = readme.index("```text\n∂E/∂w11: 2 paths") + len("```text\n")
+    sample = readme[start:readme.index("```", start)]
+    result = run("explain", "examples/question.yaml", "--weight", "w11", env={"COLUMNS": "80"})
+    assert _strip(result.stdout) == sample
