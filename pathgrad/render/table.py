@@ -152,6 +152,9 @@ def spec_overview(spec: Spec) -> RenderableType:
     parts: list[RenderableType] = [_title(spec, f"network with loss {spec.loss}")]
     if spec.description:
         parts.append(Text(spec.description, style="italic"))
+    for line in spec.meta.get("summary") or ():  # what a builder block made (pathgrad expand)
+        parts.append(Text(line, style="dim"))
+    initialized = set((spec.meta.get("init") or {}).get("initialized") or ())
     from . import overview  # imports this module: loaded here, not at the top
 
     if len(spec.inputs) + len(spec.params) + len(spec.nodes) > overview.MAX_ROWS:
@@ -164,6 +167,8 @@ def spec_overview(spec: Spec) -> RenderableType:
     for kind, section in (("param", spec.params), ("input", spec.inputs)):
         for name, val in section.items():
             shown = number(float(val)) if val is not None else "—"
+            if name in initialized:
+                shown = f"{shown} (init)"
             leaves.add_row(name, kind, shown, f"{counts[name]:,}")
     nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     nodes.add_column("node")
