@@ -274,7 +274,6 @@ class Network:
         for n, e in self.exprs.items():
             if e.args and e not in self._names_table:
                 self._names_table[e] = self.symbols[n]
-        self._sums = sum_index(self._names_table)  # built once: rewrite() runs per edge
         self._partials: dict[tuple[str, str], sp.Expr] = {}
         self._terms: dict[str, dict[sp.Symbol, list[sp.Expr]]] = {}
 
@@ -289,8 +288,18 @@ class Network:
             raw = self._quick_partial(u, v)
             if raw is None:
                 raw = sp.diff(self.exprs[v], self.symbols[u])
-            self._partials[key] = rewrite(raw, self._names_table, self._sums) if raw.args else raw
+            self._partials[key] = rewrite(raw, self._table_for(v)) if raw.args else raw
         return self._partials[key]
+
+    def _table_for(self, v: str) -> dict[sp.Basic, sp.Symbol]:
+        """The names a partial of `v` may be written in: v itself (σ(w·a) → a11) and nodes whose
+        expression appears inside v's. Not every node: ∂(w²)/∂w = 2w must not become `a` just
+        because some node a happens to be 2w."""
+        expr = self.exprs[v]
+        inside = set(sp.preorder_traversal(expr)) if tree_size(expr, 500) <= 500 else {expr}
+        table = {e: s for e, s in self._names_table.items() if e in inside}
+        table[expr] = self.symbols[v]
+        return table
 
     def _quick_partial(self, u: str, v: str) -> sp.Expr | None:
         """What sympy.diff returns for the shapes networks are made of — x itself, σ(x),

@@ -168,6 +168,11 @@ class MPAlgebra(Algebra):
                 return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else at_zero)
             case "sign":
                 return mpmath.sign(x)
+            # sympy writes |f|′ with re/im when it cannot tell f is real; our values are real
+            case "re" | "conjugate":
+                return x
+            case "im":
+                return mpmath.mpf(0)
             case "pow":
                 if xs[0] <= 0:
                     return NoValue(f"power of a non-positive number ({_short(xs[0])})")

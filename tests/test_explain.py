@@ -224,3 +224,13 @@ def test_package_level_explain_stays_the_function(examples):
     spec = pathgrad.load(examples / "olah.yaml")
     assert pathgrad.explain(spec, "b").value == 5
     assert pathgrad.explain(spec, "a").value == 2
+
+
+def test_abs_of_something_sympy_cannot_prove_real_still_verifies():
+    # sympy writes d|f|/dw with re(f) and im(f) when it cannot tell f is real (found by
+    # hypothesis); the numeric test must still evaluate them
+    spec = pathgrad.load("params: {w0: 0, w1: 0.5}\nnodes:\n  h0: log(w1)\n  h2: sigmoid(h0)\n"
+                         "  h4: abs(h2)\n  h1: sigmoid(w0)\n  E: h1^2 + h4^2\n")
+    ex = explain(spec, "w1")
+    assert ex.verified and ex.verification.method in ("modular", "numeric")
+    assert ex.value == pytest.approx(central_difference(spec, "w1"), rel=1e-10)
