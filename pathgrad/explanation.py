@@ -157,7 +157,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
     >>> ex = explain(spec, "w")
     >>> [p.nodes for p in ex.paths], ex.sum, ex.value, ex.verified
-    ([('w', 'E'), ('w', 'h', 'E')], 2*h*x + 1, 25.0, True)
+    ([('w', 'h', 'E'), ('w', 'E')], 2*h*x + 1, 25.0, True)
     """
     check_weight(spec, weight)
     leaf_values = apply_values(spec, values)

@@ -173,11 +173,22 @@ class MPAlgebra(Algebra):
                 return x
             case "im":
                 return mpmath.mpf(0)
+            case "arg":
+                return mpmath.mpf(0) if x >= 0 else +mpmath.pi
             case "pow":
                 if xs[0] <= 0:
                     return NoValue(f"power of a non-positive number ({_short(xs[0])})")
                 return mpmath.power(xs[0], xs[1])
+        if name in _MORE:  # what sympy may rewrite re/im of our functions into
+            try:
+                return getattr(mpmath, _MORE[name])(*xs)
+            except (ValueError, ZeroDivisionError):
+                return NoValue(f"{name} is undefined at {_short(x)}")
         return NoValue(f"cannot evaluate {name}")
+
+
+_MORE = {n: n.lower() for n in ("sinh", "cosh", "tan", "cot", "sec", "csc", "coth", "asin",
+                                 "acos", "atan", "asinh", "acosh", "atanh")}
 
 
 def to_mpf(value: object) -> Any:

@@ -226,10 +226,11 @@ def test_package_level_explain_stays_the_function(examples):
     assert pathgrad.explain(spec, "a").value == 2
 
 
-def test_abs_of_something_sympy_cannot_prove_real_still_verifies():
-    # sympy writes d|f|/dw with re(f) and im(f) when it cannot tell f is real (found by
-    # hypothesis); the numeric test must still evaluate them
-    spec = pathgrad.load("params: {w0: 0, w1: 0.5}\nnodes:\n  h0: log(w1)\n  h2: sigmoid(h0)\n"
+@pytest.mark.parametrize("f", ["sigmoid", "tanh"])
+def test_abs_of_something_sympy_cannot_prove_real_still_verifies(f):
+    # sympy writes d|f|/dw with re(f), im(f) — even sinh, cosh and arg — when it cannot tell
+    # f is real (found by hypothesis); the numeric test must still evaluate them
+    spec = pathgrad.load(f"params: {{w0: 0, w1: 0.5}}\nnodes:\n  h0: log(w1)\n  h2: {f}(h0)\n"
                          "  h4: abs(h2)\n  h1: sigmoid(w0)\n  E: h1^2 + h4^2\n")
     ex = explain(spec, "w1")
     assert ex.verified and ex.verification.method in ("modular", "numeric")
