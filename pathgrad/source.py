@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from itertools import islice
 from typing import Any
@@ -20,7 +22,7 @@ import yaml
 
 from .errors import LimitError, Location, SpecError, suggest
 
-__all__ = ["Document", "read", "read_text", "read_file"]
+__all__ = ["Document", "read", "read_text", "read_file", "kind_of"]
 
 Path = tuple[str | int, ...]
 
@@ -437,3 +439,28 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "a string" if isinstance(value, str) else "a number"
+
+
+def kind_of(value: object, numbers: bool = False) -> str:
+    """What a value read from YAML is, for messages: 'a list', "the text 'x'", 'a number'
+    (with `numbers`, 'the number 3')."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text '{value}'" if len(value) < 40 else "a text"
+    if not isinstance(value, int | float | Fraction | Decimal):
+        return f"a {type(value).__name__}"
+    if not numbers:
+        return "a number"
+    if isinstance(value, int):
+        return f"the number {value}" if value.bit_length() < 64 else "a very large number"
+    try:
+        return f"the number {float(value):g}"
+    except (OverflowError, ValueError):
+        return "a number too large for a float"

@@ -27,7 +27,7 @@ from .errors import (
     UsageError,
     suggest,
 )
-from .source import Document, read
+from .source import Document, kind_of, read
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -184,7 +184,7 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     version = data.get("version", 1)
     if isinstance(version, bool) or version != 1:
         shown = version if isinstance(version, int | Fraction) and not isinstance(
-            version, bool) and len(str(version)) < 20 else _kind(version)  # '1' is text
+            version, bool) and len(str(version)) < 20 else kind_of(version)  # '1' is text
         raise SpecError(f"this pathgrad reads spec version 1, found {shown}",
                         doc.where("version", key=False), "write `version: 1` or leave it out")
     builder = None
@@ -208,7 +208,7 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
         raise SpecError("is empty", doc.where("nodes"),
                         f"add lines of name: expression under it, {example}")
     if not isinstance(raw_nodes, Mapping):
-        raise SpecError(f"must be a mapping of name: expression, found {_kind(raw_nodes)}",
+        raise SpecError(f"must be a mapping of name: expression, found {kind_of(raw_nodes)}",
                         doc.where("nodes"))
     for name in raw_nodes:
         _declare(name, "nodes", doc, lines, declared)
@@ -227,7 +227,7 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     desc = data.get("description")
     for key, val in (("name", text), ("description", desc)):
         if val is not None and not isinstance(val, str | int | Fraction):
-            raise SpecError(f"must be text, found {_kind(val)}", doc.where(key))
+            raise SpecError(f"must be text, found {kind_of(val)}", doc.where(key))
         if isinstance(val, str):
             _printable(val, doc.where(key, key=False), newlines=key == "description")
     spec = Spec(
@@ -276,7 +276,7 @@ def parse_value(raw: object) -> Fraction | None:
         if raw.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
             raise ValueError(f"'{shown}' is not a finite number")
         raise ValueError(f"'{shown}' is not a number")
-    raise ValueError(f"{_kind(raw)} is not a number")
+    raise ValueError(f"{kind_of(raw)} is not a number")
 
 
 def _in_range(value: Fraction, raw: object) -> Fraction:
@@ -289,21 +289,6 @@ def _in_range(value: Fraction, raw: object) -> Fraction:
         raise ValueError(f"{shown} is too large: a value must be below 1.7e308 in size")
     return value
 
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"the text '{value}'" if len(value) < 40 else "a text"
-    if isinstance(value, int | float | Fraction | Decimal):
-        return "a number"
-    return f"a {type(value).__name__}"
 
 
 def _declare(name: object, section: str, doc: Document, lines: dict, declared: dict,
@@ -353,14 +338,14 @@ def _leaves(data: Mapping, section: str, doc: Document, lines: dict,
         out: dict[str, Fraction | None] = {}
         for i, name in enumerate(raw):
             if not isinstance(name, str):
-                raise SpecError(f"item {i + 1} of the list is {_kind(name)}, not a name",
+                raise SpecError(f"item {i + 1} of the list is {kind_of(name)}, not a name",
                                 Location(doc.source, doc.line(section, i), None, section))
             _declare(name, section, doc, lines, declared, i)
             out[name] = None
         return out
     if not isinstance(raw, Mapping):
         raise SpecError(f"must be a mapping (name: value) or a list of names, found "
-                        f"{_kind(raw)}", doc.where(section))
+                        f"{kind_of(raw)}", doc.where(section))
     out = {}
     for name, value in raw.items():
         _declare(name, section, doc, lines, declared)
@@ -404,7 +389,7 @@ def _expression(name: str, raw: object, doc: Document, declared: Mapping[str, st
         if raw is None or raw == "":
             raise SpecError("no expression", where(), "write one such as 'w*x + b'")
         if isinstance(raw, bool) or not isinstance(raw, str | int | Fraction):
-            raise SpecError(f"must be an expression, found {_kind(raw)}", where(),
+            raise SpecError(f"must be an expression, found {kind_of(raw)}", where(),
                             "write one such as 'w*x + b'")
         text = raw if isinstance(raw, str) else g.to_text(g.Num(Fraction(raw), 0))
         try:
@@ -496,7 +481,7 @@ def _loss(data: Mapping, doc: Document, nodes: Mapping[str, g.Expr],
     loss = data.get("loss")
     if loss is not None:
         if not isinstance(loss, str):
-            raise SpecError(f"must name a node, found {_kind(loss)}", doc.where("loss"))
+            raise SpecError(f"must name a node, found {kind_of(loss)}", doc.where("loss"))
         if loss not in nodes:
             if loss in declared:
                 raise SpecError(f"'{loss}' is in `{declared[loss]}`, but the loss must be a "
@@ -525,7 +510,7 @@ def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[st
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise SpecError(f"must map names to LaTeX, found {_kind(raw)}", doc.where("latex"))
+        raise SpecError(f"must map names to LaTeX, found {kind_of(raw)}", doc.where("latex"))
     out = {}
     for name, tex in raw.items():
         if name not in declared:
@@ -533,7 +518,7 @@ def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[st
                             suggest(str(name), declared) or "`latex` gives display names of "
                             "inputs, params and nodes")
         if not isinstance(tex, str | int | Fraction):
-            raise SpecError(f"must be LaTeX text, found {_kind(tex)}",
+            raise SpecError(f"must be LaTeX text, found {kind_of(tex)}",
                             doc.where("latex", name, key=False))
         if not str(tex).isprintable():  # the common case skips the per-character scan
             _printable(str(tex), doc.where("latex", name, key=False))

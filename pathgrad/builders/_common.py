@@ -14,6 +14,7 @@ from typing import Any
 from .. import grammar as g
 from ..errors import LimitError, Location, SpecError, suggest
 from ..source import Document
+from ..source import kind_of as _kind_of
 
 __all__ = [
     "ACTIVATIONS", "Block", "Built", "Initializer", "INIT_DISTRIBUTION", "MAX_NAMES",
@@ -30,23 +31,8 @@ _CHAIN = 256  # sums longer than this become balanced trees of left chains (recu
 
 
 def kind_of(value: object) -> str:
-    """What a YAML value is, for messages."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"the text '{value}'" if len(value) < 40 else "a text"
-    if isinstance(value, int):
-        return f"the number {value}" if value.bit_length() < 64 else "a very large number"
-    try:
-        return f"the number {float(value):g}"  # type: ignore[arg-type]
-    except (OverflowError, TypeError, ValueError):
-        return "a number too large for a float"
+    """What a YAML value is, for messages ('the number 3', "the text 'x'", 'a list' …)."""
+    return _kind_of(value, numbers=True)
 
 
 @dataclass
