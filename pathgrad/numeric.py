@@ -50,6 +50,10 @@ class Algebra:
     def powq(self, b: Any, n: int, d: int) -> Any: ...
     def func(self, name: str, xs: Sequence[Any]) -> Any: ...
 
+    def apply(self, cls: type, xs: Sequence[Any]) -> Any:
+        """A function application; by default by the function's name."""
+        return self.func(cls.__name__, xs)
+
 
 def evaluate(expr: sp.Basic, env: Mapping[sp.Basic, Any], algebra: Algebra,
              memo: dict[int, Any] | None = None) -> Any:
@@ -100,11 +104,26 @@ def _apply(node: sp.Basic, xs: list[Any], env: Mapping, algebra: Algebra) -> Any
         if isinstance(e, sp.Rational):
             return algebra.powq(xs[0], int(e.p), int(e.q))
         return algebra.func("pow", xs)
-    return algebra.func(type(node).__name__, xs)
+    return algebra.apply(type(node), xs)
 
 
 class MPAlgebra(Algebra):
     """mpmath numbers at the working precision; undefined operations give NoValue."""
+
+    def apply(self, cls: type, xs: Sequence[Any]) -> Any:
+        out = self.func(cls.__name__, xs)
+        if isinstance(out, NoValue) and out.reason.startswith("cannot evaluate") \
+                and issubclass(cls, sp.Function):
+            # a function sympy introduced itself (re, arg, atan2 … come from |f|′): let sympy
+            # evaluate it at our numbers; never reached with spec text, only sympy's own trees
+            dps = mpmath.mp.dps
+            try:
+                value = cls(*(sp.Float(x, dps) for x in xs)).evalf(dps)
+            except (TypeError, ValueError, ArithmeticError):
+                return out
+            if value.is_real and value.is_finite:
+                return mpmath.mpf(sp.Float(value, dps))
+        return out
 
     def rational(self, p: int, q: int) -> Any:
         return mpmath.mpf(p) / q
@@ -188,7 +207,7 @@ class MPAlgebra(Algebra):
 
 
 _MORE = {n: n.lower() for n in ("sinh", "cosh", "tan", "cot", "sec", "csc", "coth", "asin",
-                                 "acos", "atan", "asinh", "acosh", "atanh")}
+                                 "acos", "atan", "atan2", "asinh", "acosh", "atanh")}
 
 
 def to_mpf(value: object) -> Any:

@@ -235,3 +235,12 @@ def test_abs_of_something_sympy_cannot_prove_real_still_verifies(f):
     ex = explain(spec, "w1")
     assert ex.verified and ex.verification.method in ("modular", "numeric")
     assert ex.value == pytest.approx(central_difference(spec, "w1"), rel=1e-10)
+
+
+def test_abs_of_a_square_root_verifies():
+    # sympy writes d|sqrt(w)|/dw with atan2(0, w) when it cannot tell sqrt(w) is real
+    spec = pathgrad.load("params: {w1: 0.5}\nnodes:\n  h3: sqrt(w1)\n  h4: abs(h3)\n"
+                         "  E: h4^2\n")
+    ex = explain(spec, "w1")
+    assert ex.verified
+    assert ex.value == pytest.approx(central_difference(spec, "w1"), rel=1e-10)

@@ -132,3 +132,11 @@ def test_verify_picks_the_cheapest_method_that_proves_it():
     assert verify(net, "w", ex.sum, ex.direct, comp).method == "exact"
     wrong = verify(net, "w", ex.sum + 1, ex.direct, comp)
     assert not wrong.verified
+
+
+def test_functions_sympy_introduces_itself_are_evaluated_by_sympy():
+    # |f|′ may come back with floor/acot/atan2 … that no spec can write: sympy evaluates them
+    x = sp.Symbol("x", real=True)
+    with mpmath.workdps(30):
+        got = evaluate(sp.floor(x) + sp.acot(x), {x: mpmath.mpf("2.5")}, MPAlgebra())
+    assert got == pytest.approx(2 + float(sp.acot(sp.Rational(5, 2)).evalf(30)))

@@ -19,7 +19,7 @@ from ..explanation import Explanation
 from ..notation import factor_rank
 from ..spec import Spec
 from . import scene as sc
-from .table import group_of, number, percent
+from .table import grouped_paths, number, percent
 
 __all__ = ["render", "MathML", "DIRECT_TREE_LIMIT"]
 
@@ -285,13 +285,9 @@ def _table(ex: Explanation, mm: MathML, scene: sc.Scene | None, prefix: str) -> 
            "<thead><tr><th>#</th><th>path</th><th>chain (loss side first)</th>"
            "<th>local partials</th><th>value</th><th>share</th></tr></thead>",
            "<tbody>"]
-    group: object = object()
-    grouped = any(group_of(ex, p.nodes) is not None for p in ex.paths)
-    for i, p in enumerate(ex.paths, 1):
-        g = group_of(ex, p.nodes)
-        if grouped and g != group:
-            group = g
-            out.append(f'<tr class="group"><td></td><td colspan="5">{esc(str(g))}</td></tr>')
+    for i, p, header in grouped_paths(ex):
+        if header is not None:
+            out.append(f'<tr class="group"><td></td><td colspan="5">{esc(header)}</td></tr>')
         steps = p.factors_loss_first()
         chain = _joined([mm.leibniz(v, u) for v, u, _ in steps])
         partials = _joined([mm.factor(f) for _, _, f in steps])

@@ -7,7 +7,7 @@ import re
 
 from ..explanation import Explanation
 from .latex import Writer
-from .table import group_of, number, percent
+from .table import grouped_paths, number, percent
 
 __all__ = ["render", "text", "cell"]
 
@@ -49,13 +49,9 @@ def render(ex: Explanation) -> str:
     else:
         out += ["| # | path | chain (loss side first) | local partials | value | share |",
                 "|--:|:--|:--|:--|--:|--:|"]
-        group: object = object()
-        grouped = any(group_of(ex, p.nodes) is not None for p in ex.paths)
-        for i, p in enumerate(ex.paths, 1):
-            g = group_of(ex, p.nodes)
-            if grouped and g != group:
-                group = g
-                out.append(f"| | **{cell(str(g))}** | | | | |")
+        for i, p, header in grouped_paths(ex):
+            if header is not None:
+                out.append(f"| | **{cell(header)}** | | | | |")
             partials = " · ".join(note.factor(f) for _, _, f in p.factors_loss_first())
             value = number(p.value) if p.value is not None else (p.note or "—")
             out.append(f"| {i} | {cell(' → '.join(p.nodes))} | {cell(p.chain)} | "

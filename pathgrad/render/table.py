@@ -10,11 +10,12 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from ..explanation import Explanation
+from ..explanation import Explanation, PathTerm
 from ..notation import Notation
 from ..spec import Spec
 
-__all__ = ["explanation", "spec_overview", "PathTable", "group_of", "number", "percent", "clip"]
+__all__ = ["explanation", "spec_overview", "PathTable", "group_of", "grouped_paths", "number",
+           "percent", "clip"]
 
 MAX_EXPR_CHARS = 600  # a longer sum is cut in the table; JSON and LaTeX carry it whole
 
@@ -97,6 +98,26 @@ def group_of(ex: Explanation, nodes: tuple[str, ...]) -> str | None:
     return groups.get(nodes[1]) if len(nodes) > 1 else None
 
 
+def grouped_paths(ex: Explanation) -> list[tuple[int, PathTerm, str | None]]:
+    """(number, path, header) with the paths of one group (RNN step, batch example) together in
+    order of first appearance; header is the group's label on its first row, else None."""
+    rows = [(i, p, group_of(ex, p.nodes)) for i, p in enumerate(ex.paths, 1)]
+    firsts: dict[str | None, int] = {}
+    for k, (_, _, g) in enumerate(rows):
+        firsts.setdefault(g, k)
+    if list(firsts) == [None]:
+        return [(i, p, None) for i, p, _ in rows]
+    rows.sort(key=lambda r: firsts[r[2]])
+    title = ex.spec.meta.get("group_title", "group")
+    out: list[tuple[int, PathTerm, str | None]] = []
+    seen: set[str | None] = set()
+    for i, p, g in rows:
+        header = None if g in seen else (g if g is not None else f"(no {title})")
+        seen.add(g)
+        out.append((i, p, header))
+    return out
+
+
 class PathTable:
     """One row per path; wide terminals get a column each for path, chain and partials,
     narrow ones get them stacked in one cell so nothing is chopped mid-symbol."""
@@ -104,20 +125,13 @@ class PathTable:
     def __init__(self, ex: Explanation) -> None:
         note = Notation(ex.spec)
         self.rows = []
-        for i, p in enumerate(ex.paths, 1):
+        for i, p, header in grouped_paths(ex):
             partials = " · ".join(note.factor(f) for _, _, f in p.factors_loss_first())
             value: Text | str = number(p.value) if p.value is not None else Text(
                 p.note or "—", "yellow")
             share = Text(percent(p.share), style="red" if (p.share or 0) < 0 else "")
             self.rows.append((str(i), " → ".join(p.nodes), p.chain, partials, value, share,
-                              group_of(ex, p.nodes)))
-        # rows of one group (RNN step, batch example) together, in order of first appearance
-        firsts: dict[str | None, int] = {}
-        for k, row in enumerate(self.rows):
-            firsts.setdefault(row[6], k)
-        self.rows.sort(key=lambda r: firsts[r[6]])
-        self.grouped = len(firsts) > 1 or None not in firsts
-        self.group_title = ex.spec.meta.get("group_title", "group")
+                              header))
 
     def wide_width(self) -> int:
         cols = [max(len(str(r[c])) for r in self.rows) for c in range(6)]
@@ -135,12 +149,9 @@ class PathTable:
             table.add_column("path · chain (loss side first) · local partials")
         table.add_column("value", justify="right")
         table.add_column("share", justify="right")
-        group = object()
-        for i, path, chain, partials, value, share, g in self.rows:
-            if self.grouped and g != group:
-                group = g
-                label = g if g is not None else f"(no {self.group_title})"
-                table.add_row("", Text(label, style="bold"), *[""] * (5 if wide else 3))
+        for i, path, chain, partials, value, share, header in self.rows:
+            if header is not None:
+                table.add_row("", Text(header, style="bold"), *[""] * (5 if wide else 3))
             cells = [path, chain, partials] if wide else [f"{path}\n{chain}\n= {partials}"]
             table.add_row(i, *cells, value, share)
         yield table
