@@ -65,6 +65,7 @@ class Explanation:
     value_note: str | None = None
     values: dict[str, Fraction | None] = field(default_factory=dict)
     node_values: dict[str, float | None] = field(default_factory=dict)
+    node_notes: dict[str, str] = field(default_factory=dict)  # why a node has no value
     network: Network | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -194,7 +195,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
         spec=spec, weight=weight, loss=loss, path_count=count, paths=numbers["paths"],
         sum=total, direct=direct, direct_names=direct_names, verification=verification,
         value=numbers["value"], value_note=numbers["note"], values=leaf_values,
-        node_values=numbers["nodes"], network=net,
+        node_values=numbers["nodes"], node_notes=numbers["node_notes"], network=net,
     )
 
 
@@ -229,13 +230,14 @@ def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Ex
                      if not isinstance(direct_value, NoValue) and direct_value != 0 else None)
             share = None if ratio is None or isinstance(ratio, NoValue) else float(ratio)
             paths.append(PathTerm(t.nodes, t.factors, t.term, float(v), share))
-        node_values = {n: (None if isinstance(_finite(env[sym[n]]), NoValue)
-                           else float(env[sym[n]])) for n in net.exprs}
+        checked = {n: _finite(env[sym[n]]) for n in net.exprs}
+        node_values = {n: (None if isinstance(v, NoValue) else float(v))
+                       for n, v in checked.items()}
+        node_notes = {n: v.reason for n, v in checked.items() if isinstance(v, NoValue)}
+    out = {"paths": tuple(paths), "nodes": node_values, "node_notes": node_notes}
     if isinstance(direct_value, NoValue):
-        return {"paths": tuple(paths), "value": None, "note": direct_value.reason,
-                "nodes": node_values}
-    return {"paths": tuple(paths), "value": float(direct_value), "note": None,
-            "nodes": node_values}
+        return {**out, "value": None, "note": direct_value.reason}
+    return {**out, "value": float(direct_value), "note": None}
 
 
 def _finite(v: Any) -> Any:

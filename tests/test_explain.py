@@ -144,6 +144,7 @@ def test_undefined_function_value_says_why():
     spec = pathgrad.load("params: {w: -2}\nnodes: {h: log(w), E: h^2}")
     ex = explain(spec, "w")
     assert ex.value is None and "log of a negative number" in ex.value_note
+    assert ex.node_values["h"] is None and "log of a negative number" in ex.node_notes["h"]
     assert ex.verified  # the symbolic identity still holds
 
 

@@ -71,6 +71,8 @@ def explanation(ex: Explanation) -> dict[str, Any]:
     }
     if ex.value_note:
         out["value_note"] = ex.value_note
+    if ex.node_notes:
+        out["node_notes"] = dict(ex.node_notes)  # why a node value is null
     return out
 
 
