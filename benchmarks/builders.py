@@ -1,7 +1,7 @@
 """How long an `mlp:` block takes from YAML to a `pathgrad show`, stage by stage.
 
 For MLPs of width 64 and growing depth (up to 50 layers, ≈ 200,000 params), prints seconds for:
-the builder alone (`pathgrad.builders.expand`), the whole spec check (`from_document`, builder
+the builder alone (`pathgrad.spec.builders.expand`), the whole spec check (`from_document`, builder
 included), the path counts, `show --format json` rendered in-process, and `pathgrad expand`'s
 YAML. Run: .venv/bin/python benchmarks/builders.py [DEPTH ...]
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 import time
 
-from pathgrad.builders import expand
-from pathgrad.expand import to_yaml
 from pathgrad.render import jsonout
-from pathgrad.source import read_text
 from pathgrad.spec import from_document
+from pathgrad.spec.builders import expand
+from pathgrad.spec.dump import to_yaml
+from pathgrad.spec.source import read_text
 
 
 def spec_text(depth: int, width: int = 64) -> str:

@@ -31,13 +31,13 @@ import sympy as sp
 from rich.console import Console
 from sympy.core.cache import clear_cache
 
-from pathgrad.backprop import backprop
+from pathgrad.analyses.backprop import backprop
+from pathgrad.analyses.explanation import explain
+from pathgrad.analyses.toppaths import top_paths
 from pathgrad.calculus import Network
-from pathgrad.explanation import explain
 from pathgrad.graph import count_paths
 from pathgrad.render import backprop_table, jsonout, toppaths_table
 from pathgrad.spec import load
-from pathgrad.toppaths import top_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHT = "w1_1_1"

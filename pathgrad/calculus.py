@@ -13,9 +13,9 @@ from fractions import Fraction
 
 import sympy as sp
 
-from . import grammar as g
 from .graph import Graph
-from .spec import Spec
+from .spec import grammar as g
+from .spec.model import Spec
 
 __all__ = [
     "sigmoid",

@@ -223,7 +223,7 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
     Example: pathgrad explain examples/question.yaml --weight w11 --set x1=0.5
     """
     with _errors():
-        from .explanation import explain as run
+        from .analyses.explanation import explain as run
 
         fmt = fmt or _format_from(output)
         if fragment and fmt != "latex":
@@ -240,7 +240,7 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
 
         ex = run(s, weight, values, max_paths=max_paths, verify_timeout=verify_timeout,
                  progress=reporter())
-        from .counting import path_lengths
+        from .analyses.lengths import path_lengths
 
         lengths = path_lengths(s, weight, values)
         if fmt == "json":
@@ -276,9 +276,9 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
 def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
                  output: str | None, spec: str) -> None:
     """`explain --top K`: the K largest paths and the length distribution, table or JSON."""
-    from .counting import path_lengths
+    from .analyses.lengths import path_lengths
+    from .analyses.toppaths import top_paths
     from .render.progressbar import reporter
-    from .toppaths import top_paths
 
     if fmt not in ("table", "json"):
         from .errors import UsageError
@@ -329,7 +329,7 @@ def backprop(spec: str, weight: str, forward: bool, sets: tuple[str, ...], fmt: 
     Example: pathgrad backprop examples/question.yaml --weight w11
     """
     with _errors():
-        from .backprop import backprop as run
+        from .analyses.backprop import backprop as run
         from .render.progressbar import reporter
 
         fmt = fmt or ("json" if output and output.endswith(".json") else "table")
@@ -361,7 +361,7 @@ def show(spec: str, fmt: str) -> None:
     Example: pathgrad show examples/question.yaml
     """
     with _errors():
-        from .counting import network_path_lengths
+        from .analyses.lengths import network_path_lengths
 
         s = _load(spec)
         lengths = network_path_lengths(s, "param" if s.params else "input")
@@ -414,8 +414,8 @@ def expand(spec: str, output: str | None) -> None:
     Example: pathgrad expand examples/mazur.yaml -o mazur_nodes.yaml
     """
     with _errors():
-        from .expand import to_yaml
         from .spec import load
+        from .spec.dump import to_yaml
 
         s = load(spec)
         _emit(lambda: to_yaml(s), output, spec)

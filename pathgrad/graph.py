@@ -1,30 +1,36 @@
-"""The graph stage: a spec as a networkx DAG, exact path counts, and path enumeration.
+"""The graph stage: a network as a networkx DAG, exact path counts, and path enumeration.
 
 An edge u → v exists whenever v's expression uses u. Paths can be exponentially many, so
-they are counted by dynamic programming (exact big integers) and listed by a generator.
+they are counted by dynamic programming (exact big integers), by length too, and listed by a
+generator. The graph knows names only: it is built from what the spec checker found (which
+names each node uses) and never sees an expression, so it sits below the spec layer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
 
 import networkx as nx
 
-from .errors import GraphError
-from .grammar import free_names
+__all__ = ["Graph", "count_paths", "iter_paths", "between", "length_counts",
+           "leaf_length_counts", "listing_cost", "relevant_children"]
 
-if TYPE_CHECKING:
-    from .spec import Spec
 
-__all__ = ["Graph", "count_paths", "iter_paths"]
+class Declared(Protocol):
+    """What the graph needs of a spec: the names by kind and the names each node uses."""
+
+    inputs: Mapping[str, object]
+    params: Mapping[str, object]
+    nodes: Mapping[str, object]
+    uses: Mapping[str, tuple[str, ...]]
 
 
 class Graph:
     """The DAG of a spec: leaves (inputs, params) and nodes, in a stable topological order."""
 
-    def __init__(self, spec: Spec) -> None:
-        self.spec = spec
+    def __init__(self, spec: Declared) -> None:
+        self.inner = frozenset(spec.nodes)  # names that have an expression (not leaves)
         g = nx.DiGraph()
         rank: dict[str, int] = {}
         for kind, names in (("input", spec.inputs), ("param", spec.params), ("node", spec.nodes)):
@@ -32,47 +38,20 @@ class Graph:
                 rank[n] = len(rank)
             g.add_nodes_from(names, kind=kind)  # in bulk: 200k names one call at a time is slow
         self._deps: dict[str, tuple[str, ...]] = {}
-        for v, expr in spec.nodes.items():
+        for v in spec.nodes:
             # an undeclared `pi` is the constant π, not a graph vertex
-            used = spec.uses.get(v) or free_names(expr)
-            self._deps[v] = tuple(u for u in used if u in rank)
+            self._deps[v] = tuple(u for u in spec.uses[v] if u in rank)
         g.add_edges_from((u, v) for v, deps in self._deps.items() for u in deps)
         self.nx = g
         if all(rank[u] < rank[v] for v, deps in self._deps.items() for u in deps):
             # declared in dependency order (the usual case): that order is the lexicographic
             # topological order, and no cycle is possible; O(E) instead of a heap-based sort
             self.order: tuple[str, ...] = tuple(rank)
-        else:
-            self._check_acyclic(spec)
+        else:  # the spec checker has refused cycles, naming them
             self.order = tuple(nx.lexicographical_topological_sort(g, key=rank.__getitem__))
         self._ancestors: dict[str, frozenset[str]] = {}
         self._succ: dict[str, list[str]] | None = None
         self._counts: dict[str, dict[str, int]] = {}
-
-    def _check_acyclic(self, spec: Spec) -> None:
-        for v, deps in self._deps.items():
-            if v in deps:
-                where = spec.where("nodes", v)
-                raise GraphError(f"node '{v}' uses itself: a node cannot depend on itself", where)
-        if nx.is_directed_acyclic_graph(self.nx):
-            return  # linear; find_cycle alone is superlinear on big DAGs (20 s at 5k edges)
-        try:
-            cycle = nx.find_cycle(self.nx)
-        except nx.NetworkXNoCycle:
-            return
-        names = [u for u, _ in cycle] + [cycle[0][0]]
-        first = min(names[:-1], key=lambda n: spec.line_of(n) or 0)
-        i = names.index(first)
-        names = names[i:-1] + names[:i] + [first]
-        where = spec.where("nodes", first)
-        raise GraphError(
-            "the nodes form a cycle: " + " → ".join(names) + "; a network must be a DAG",
-            where,
-        )
-
-    def kind(self, name: str) -> str:
-        """'input', 'param' or 'node'."""
-        return self.nx.nodes[name]["kind"]
 
     def deps(self, name: str) -> tuple[str, ...]:
         """The names a node's expression uses, in order of appearance (empty for leaves)."""
@@ -81,10 +60,6 @@ class Graph:
     def children(self, name: str) -> list[str]:
         """The nodes whose expressions use `name`."""
         return list(self.nx.successors(name))
-
-    def sinks(self) -> list[str]:
-        """Nodes that no other node uses."""
-        return [n for n in self.spec.nodes if self.nx.out_degree(n) == 0]
 
     def successors(self) -> dict[str, list[str]]:
         """Children of every name as plain lists (built once; faster than networkx views)."""
@@ -169,3 +144,83 @@ def iter_paths(graph: Graph, source: str, target: str) -> Iterator[tuple[str, ..
         path.append(nxt)
         stack.append(iter(succ[nxt]))
 
+
+def between(graph: Graph, source: str, target: str) -> tuple[str, ...]:
+    """Every name on some path from `source` to `target`, in topological order."""
+    counts = graph.path_counts(target)
+    if not counts.get(source):
+        return ()
+    succ = graph.successors()
+    seen = {source}
+    stack = [source]
+    while stack:
+        n = stack.pop()
+        for c in succ[n]:
+            if c not in seen and counts[c]:
+                seen.add(c)
+                stack.append(c)
+    return tuple(n for n in graph.order if n in seen)
+
+
+def relevant_children(graph: Graph, nodes: Iterable[str]) -> dict[str, list[str]]:
+    keep = set(nodes)
+    succ = graph.successors()
+    return {n: [c for c in succ[n] if c in keep] for n in keep}
+
+
+def length_counts(graph: Graph, source: str, target: str) -> dict[int, int]:
+    """Number of paths from `source` to `target` of each length (in edges), exactly."""
+    nodes = between(graph, source, target)
+    if not nodes:
+        return {}
+    kids = relevant_children(graph, nodes)
+    dist: dict[str, dict[int, int]] = {target: {0: 1}}
+    for n in reversed(nodes[:-1]):
+        dist[n] = _shifted(dist[c] for c in kids[n])
+    return dict(sorted(dist[source].items()))
+
+
+def _shifted(children: Iterable[dict[int, int]]) -> dict[int, int]:
+    """The children's length counts merged, one edge longer."""
+    out: dict[int, int] = {}
+    for d in children:
+        for length, k in d.items():
+            out[length + 1] = out.get(length + 1, 0) + k
+    return out
+
+
+def leaf_length_counts(graph: Graph, target: str, sources: Iterable[str]) -> dict[int, int]:
+    """Paths from any of `sources` to `target`, by length, summed over the sources.
+
+    Leaves are never inner vertices of a path, so they are folded in at the end: a weight
+    with one child adds that child's counts, shifted by one.
+    """
+    at = graph.order.index(target)
+    succ = graph.nx.succ  # no list per name: 200k weights would each get one
+    dist: dict[str, dict[int, int]] = {target: {0: 1}}
+    inner = set(graph.inner)
+    for n in reversed(graph.order[:at]):
+        if n in inner:
+            d = _shifted(dist[c] for c in succ[n] if c in dist)
+            if d:
+                dist[n] = d
+    uses: dict[str, int] = {}  # child → how many source edges enter it
+    for s in sources:
+        if s == target:
+            continue
+        for c in succ[s]:
+            if c in dist:
+                uses[c] = uses.get(c, 0) + 1
+    total: dict[int, int] = {}
+    for c, times in uses.items():
+        for length, k in dist[c].items():
+            total[length + 1] = total.get(length + 1, 0) + times * k
+    return dict(sorted(total.items()))
+
+
+def listing_cost(counts: Mapping[int, int]) -> tuple[int, int]:
+    """(multiplications, additions) to list every path and add them up: a path of L edges
+    has L local partials, so L − 1 multiplications; P paths need P − 1 additions."""
+    paths = sum(counts.values())
+    mults = sum((length - 1) * k for length, k in counts.items() if length > 0)
+    return mults, max(paths - 1, 0)

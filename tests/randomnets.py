@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from pathgrad import grammar as g
+from pathgrad.spec import grammar as g
 
 # "nice" values make exact ties (2·3 = 1·6) and zero partials (relu below 0, a weight of 0)
 VALUES = ["-2", "-1", "-0.5", "0", "0.5", "1", "1.5", "2", "3", "0.3", "-0.7"]

@@ -18,11 +18,11 @@ from randomnets import all_paths, networks
 from rich.console import Console
 
 from pathgrad import load
-from pathgrad.backprop import backprop
+from pathgrad.analyses.backprop import backprop
+from pathgrad.analyses.explanation import explain
 from pathgrad.calculus import Network
-from pathgrad.explanation import explain
-from pathgrad.fallback import diff_within, finite_difference_check
 from pathgrad.render import backprop_json, backprop_table
+from pathgrad.verify.deadline import diff_within, finite_difference_check
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,7 @@ import pytest
 from exporthelp import chromium_args, need, oracle_paths
 
 import pathgrad
-from pathgrad.explanation import explain
+from pathgrad.analyses.explanation import explain
 from pathgrad.render import html
 
 

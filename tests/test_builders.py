@@ -15,13 +15,13 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pathgrad.builders import path_length_counts
-from pathgrad.builders._common import add_all
+from pathgrad.analyses.explanation import explain
 from pathgrad.calculus import Network
 from pathgrad.errors import LimitError, SpecError
-from pathgrad.explanation import explain
-from pathgrad.grammar import free_names, parse, to_text
+from pathgrad.graph import length_counts as path_length_counts
 from pathgrad.spec import load
+from pathgrad.spec.builders._common import add_all
+from pathgrad.spec.grammar import free_names, parse, to_text
 
 mpmath.mp.dps = 50
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -213,7 +213,7 @@ def test_init_is_seeded_bounded_and_keeps_given_values():
 
 
 def test_deep_sums_are_balanced_and_round_trip():
-    from pathgrad.grammar import Name
+    from pathgrad.spec.grammar import Name
 
     expr = add_all([Name(f"v{i}") for i in range(3000)])
     hash(expr)  # a 3000-deep left chain would exhaust the recursion of the dataclass hash

@@ -11,7 +11,7 @@ import sympy as sp
 
 import pathgrad
 from pathgrad.calculus import Network, sigmoid
-from pathgrad.verify import Verification
+from pathgrad.verify.methods import Verification
 
 OLAH = """\
 ∂e/∂b: 2 paths from b to e — Olah's computational graph  (EX/olah.yaml)
@@ -107,7 +107,7 @@ def test_misspelled_name_in_the_spec_gets_a_suggestion(run, tmp_path):
 
 
 def test_failed_verification_exits_1_loudly(run, examples, monkeypatch):
-    import pathgrad.explanation as ex
+    import pathgrad.analyses.explanation as ex
 
     monkeypatch.setattr(ex, "verify", lambda *a, **k: Verification(
         False, "numeric", "the sum over paths and the direct derivative DIFFER: 1 ≠ 2"))

@@ -11,17 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from randomnets import all_paths, networks
 
 from pathgrad import load
+from pathgrad.analyses.explanation import explain
+from pathgrad.analyses.lengths import network_path_lengths, path_lengths
 from pathgrad.calculus import Network
-from pathgrad.counting import (
-    between,
-    length_counts,
-    listing_cost,
-    network_path_lengths,
-    path_lengths,
-)
-from pathgrad.explanation import explain
-from pathgrad.numeric import MPAlgebra, NoValue, evaluate, forward
-from pathgrad.pointvalues import DIGITS, leaf_numbers, point_values
+from pathgrad.graph import between, length_counts, listing_cost
+from pathgrad.numeric.evaluate import MPAlgebra, NoValue, evaluate, forward
+from pathgrad.numeric.points import DIGITS, leaf_numbers, point_values
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

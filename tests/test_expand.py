@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pathgrad.expand import to_yaml, yaml_scalar
-from pathgrad.source import read_text
 from pathgrad.spec import Spec, load
+from pathgrad.spec.dump import to_yaml, yaml_scalar
+from pathgrad.spec.source import read_text
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 

@@ -10,10 +10,10 @@ import pytest
 import sympy as sp
 
 import pathgrad
+from pathgrad.analyses.explanation import explain
 from pathgrad.calculus import Network
-from pathgrad.explanation import explain
-from pathgrad.numeric import MPAlgebra, evaluate, to_mpf
-from pathgrad.verify import verify
+from pathgrad.numeric.evaluate import MPAlgebra, evaluate, to_mpf
+from pathgrad.verify.methods import verify
 
 
 def central_difference(spec, weight: str, values=None, h: str = "1e-20") -> float:
@@ -220,7 +220,7 @@ def test_numbers_use_exact_decimal_values():
 
 def test_package_level_explain_stays_the_function(examples):
     # importing the module that holds it must not shadow pathgrad.explain (the public API)
-    import pathgrad.explanation  # noqa: F401
+    import pathgrad.analyses.explanation  # noqa: F401
 
     spec = pathgrad.load(examples / "olah.yaml")
     assert pathgrad.explain(spec, "b").value == 5

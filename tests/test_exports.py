@@ -26,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pathgrad
-from pathgrad.explanation import explain
+from pathgrad.analyses.explanation import explain
 from pathgrad.render import html, latex, markdown, texmath
 
 OVERFULL_PT = 1.0  # TeX reports overfull boxes to 0.1pt; anything visible fails

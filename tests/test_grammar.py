@@ -1,4 +1,4 @@
-"""Tests for pathgrad.grammar: precedence, exact numbers, printing, and every error it raises."""
+"""Tests for the expression grammar: precedence, exact numbers, printing, every error it raises."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pathgrad.errors import ExpressionError
-from pathgrad.grammar import (
+from pathgrad.spec.grammar import (
     FUNCTIONS,
     BinOp,
     Call,
@@ -414,5 +414,5 @@ def test_division_by_a_constant_zero() -> None:
 
 
 def test_grammar_does_not_import_sympy() -> None:
-    code = "import sys, pathgrad.grammar; sys.exit('sympy' in sys.modules)"
+    code = "import sys, pathgrad.spec.grammar; sys.exit('sympy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -322,7 +322,7 @@ def test_spec_text_never_reaches_eval_exec_or_sympify(tmp_path: Path) -> None:
     import sympy
     from sympy.parsing import sympy_parser
 
-    import pathgrad.explanation
+    import pathgrad.analyses.explanation
     import pathgrad.render.jsonout
     import pathgrad.render.table  # noqa: F401 - imported before the traps are set
 
@@ -432,7 +432,7 @@ def test_values_beyond_a_float_say_so_instead_of_inf(tmp_path: Path) -> None:
 
 
 def test_library_values_are_checked_like_set() -> None:
-    from pathgrad.explanation import explain
+    from pathgrad.analyses.explanation import explain
 
     spec = pathgrad.load("params: {w: 1}\nnodes: {E: w^2}\n")
     for bad in (float("nan"), float("inf"), "abc", [1], "1e999"):
@@ -582,12 +582,12 @@ def test_caret_stays_under_the_offending_token_in_a_long_line() -> None:
 
 def test_recursion_deep_in_sympy_is_a_clean_error(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import pathgrad.explanation
+    import pathgrad.analyses.explanation
 
     def too_deep(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(pathgrad.explanation, "explain", too_deep)
+    monkeypatch.setattr(pathgrad.analyses.explanation, "explain", too_deep)
     spec = tmp_path / "net.yaml"
     spec.write_text("params: {w: 1}\nnodes: {E: w^2}\n")
     check_failure(invoke("explain", str(spec), "-w", "w"),

@@ -20,11 +20,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pathgrad import grammar as g
+from pathgrad.analyses.explanation import explain
 from pathgrad.errors import PathgradError
-from pathgrad.explanation import explain
-from pathgrad.source import read_text
 from pathgrad.spec import BUILDER_KEYS, SPEC_KEYS, Spec, from_document, load
+from pathgrad.spec import grammar as g
+from pathgrad.spec.source import read_text
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -1,4 +1,4 @@
-"""Tests for pathgrad.source: safe YAML reading with line numbers and one-line errors."""
+"""Tests for pathgrad.spec.source: safe YAML reading with line numbers and one-line errors."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pathgrad import source
 from pathgrad.errors import LimitError, Location, SpecError
-from pathgrad.source import Document, read, read_file, read_text
+from pathgrad.spec import source
+from pathgrad.spec.source import Document, read, read_file, read_text
 
 NET = """\
 # a tiny net

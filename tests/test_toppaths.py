@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from randomnets import all_paths, networks
 
 from pathgrad import load
+from pathgrad.analyses.explanation import explain
+from pathgrad.analyses.toppaths import top_paths
 from pathgrad.errors import UsageError
-from pathgrad.explanation import explain
-from pathgrad.toppaths import top_paths
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,9 +11,16 @@ import sympy as sp
 
 import pathgrad
 from pathgrad.calculus import Network, relu, rewrite, sigmoid, softplus, tree_size
-from pathgrad.notation import Notation
-from pathgrad.numeric import PRIME, DegreeAlgebra, ModPAlgebra, MPAlgebra, NoValue, evaluate
-from pathgrad.verify import verify
+from pathgrad.numeric.evaluate import (
+    PRIME,
+    DegreeAlgebra,
+    ModPAlgebra,
+    MPAlgebra,
+    NoValue,
+    evaluate,
+)
+from pathgrad.render.notation import Notation
+from pathgrad.verify.methods import verify
 
 DIAMOND = "params: {w: 1.5}\nnodes: {a: 2*w, b: w^2, c: a*b, d: a + c, E: c*d}"
 

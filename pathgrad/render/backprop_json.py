@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backprop import Backprop
-from ..notation import Notation
+from ..analyses.backprop import Backprop
 from .backprop_table import formula
+from .notation import Notation
 
 __all__ = ["backprop"]
 

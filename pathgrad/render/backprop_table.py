@@ -8,8 +8,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..backprop import Backprop, Step
-from ..notation import Notation
+from ..analyses.backprop import Backprop, Step
+from .notation import Notation
 from .table import clip, number
 
 __all__ = ["backprop", "formula", "big", "MAX_ROW_CHARS"]

@@ -398,7 +398,7 @@ def draw(spec: Spec, fmt: str, weight: str | None = None, label: str = "none",
     (name → number) override the spec's point for `label='value'`."""
     point = None
     if values:
-        from ..explanation import apply_values
+        from ..spec.model import apply_values
 
         point = apply_values(spec, values)
     # text formats are for tools that lay out big graphs themselves: no size limit

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 
+from ..analyses.explanation import Explanation
 from ..calculus import tree_size
-from ..explanation import Explanation
-from ..notation import factor_rank
 from ..spec import Spec
 from . import scene as sc
+from .notation import factor_rank
 from .table import grouped_paths, number, percent
 
 __all__ = ["render", "MathML", "DIRECT_TREE_LIMIT"]
@@ -252,8 +252,8 @@ def _picture(ex: Explanation, scene: sc.Scene | None, prefix: str) -> list[str]:
     if scene is None:
         return [f"<p>(The network has {len(ex.spec.names):,} names, too many to draw here; "
                 "<code>pathgrad graph</code> writes it as .dot or .mmd.)</p>"]
-    from ..notation import Notation
     from .drawing import svg
+    from .notation import Notation
 
     # each edge's tooltip: its local partial, written out, and its value at the point
     note = Notation(ex.spec)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..analyses.explanation import Explanation
 from ..calculus import tree_size
-from ..explanation import Explanation
-from ..notation import Notation
 from ..spec import Spec
+from .notation import Notation
 
 __all__ = ["explanation", "spec_summary", "dumps", "DIRECT_TREE_LIMIT"]
 

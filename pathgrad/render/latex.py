@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..analyses.explanation import Explanation
 from ..calculus import tree_size
-from ..explanation import Explanation
 from . import texmath as tm
 from .texmath import Piece, TexNotation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..explanation import Explanation
+from ..analyses.explanation import Explanation
 from .latex import Writer
 from .table import grouped_paths, number, percent
 
@@ -31,7 +31,7 @@ def _math(rows: list[str]) -> str:
 
 def render(ex: Explanation) -> str:
     """The explanation as GitHub-flavoured Markdown."""
-    from ..notation import Notation
+    from .notation import Notation
 
     note = Notation(ex.spec)
     w, loss, n = ex.weight, ex.loss, ex.path_count

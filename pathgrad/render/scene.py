@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LimitError, UsageError, suggest
 
 if TYPE_CHECKING:
+    from ..analyses.explanation import Explanation
     from ..calculus import Network
-    from ..explanation import Explanation
     from ..spec import Spec
 
 __all__ = [
@@ -231,7 +231,7 @@ def edge_values(network: Network, leaf_values: Mapping[str, Fraction | None],
     with one forward pass over the network."""
     import mpmath
 
-    from ..numeric import MPAlgebra, NoValue, evaluate, forward, to_mpf
+    from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward, to_mpf
 
     with mpmath.workdps(30):
         alg = MPAlgebra()
@@ -256,7 +256,7 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
         raise UsageError(f"--label '{label}' is not one of {', '.join(LABELS)}", None,
                          suggest(label, LABELS))
     if weight is not None:
-        from ..explanation import check_weight
+        from ..spec.model import check_weight
 
         check_weight(spec, weight)
     names = spec.names
@@ -275,7 +275,7 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
 
         net = network or (explanation.network if explanation else None) or Network(spec)
         if label == "partial":
-            from ..notation import Notation
+            from .notation import Notation
 
             note = Notation(spec)
             labels = {e: _clip(note.pretty(net.local_partial(*e))) for e in edges}

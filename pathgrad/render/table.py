@@ -10,9 +10,9 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
-from ..explanation import Explanation, PathTerm
-from ..notation import Notation
+from ..analyses.explanation import Explanation, PathTerm
 from ..spec import Spec
+from .notation import Notation
 
 __all__ = ["explanation", "spec_overview", "PathTable", "group_of", "grouped_paths", "number",
            "percent", "clip"]

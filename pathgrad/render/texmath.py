@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..notation import Notation, latex_name
 from ..spec import Spec
+from .notation import Notation, latex_name
 
 __all__ = [
     "Piece",

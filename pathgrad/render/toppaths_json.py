@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..counting import LengthDistribution
-from ..notation import Notation
-from ..toppaths import TopPaths
+from ..analyses.lengths import LengthDistribution
+from ..analyses.toppaths import TopPaths
+from .notation import Notation
 
 __all__ = ["top_paths", "path_lengths"]
 

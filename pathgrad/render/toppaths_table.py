@@ -7,8 +7,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..counting import LengthDistribution
-from ..toppaths import TopPaths
+from ..analyses.lengths import LengthDistribution
+from ..analyses.toppaths import TopPaths
 from .backprop_table import big
 from .table import PathTable, number, percent
 

@@ -6,143 +6,30 @@ checked against what the spec declares, and every mistake names its file, line a
 
 from __future__ import annotations
 
-import numbers
 import os
-import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from decimal import Decimal
 from fractions import Fraction
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import grammar as g
-from .errors import (
+from ..errors import (
     ExpressionError,
     GraphError,
     LimitError,
     Location,
     PathgradError,
     SpecError,
-    UsageError,
     suggest,
 )
+from . import grammar as g
+from .builders import check_combination, expand, without_batch
+from .model import Spec
 from .source import Document, kind_of, read
+from .values import LIMIT_ENV, Limits, parse_value
 
-if TYPE_CHECKING:
-    from .graph import Graph
-
-__all__ = ["Spec", "Limits", "load", "from_document", "parse_value", "BUILDER_KEYS",
-           "LIMIT_ENV"]
+__all__ = ["load", "from_document", "SPEC_KEYS", "BUILDER_KEYS"]
 
 SPEC_KEYS = ("version", "name", "description", "inputs", "params", "nodes", "loss", "latex")
 BUILDER_KEYS = ("mlp", "rnn", "residual", "batch")
-SECTIONS = ("inputs", "params", "nodes")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How large a spec may be before pathgrad refuses it instead of exhausting memory.
-
-    max_names: names declared in inputs, params and nodes together (builders included);
-    max_expression_chars: characters in one node's expression;
-    max_depth: nesting of parentheses, calls, powers and unary minus in one expression;
-    max_bytes: size of the spec file.
-
-    `Limits.from_env()` reads PATHGRAD_MAX_NAMES, PATHGRAD_MAX_EXPRESSION_CHARS,
-    PATHGRAD_MAX_DEPTH and PATHGRAD_MAX_BYTES; `load` uses it when given no limits.
-    """
-
-    max_names: int = 500_000
-    max_expression_chars: int = 10_000
-    max_depth: int = 100
-    max_bytes: int = 5_000_000
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"limit {f.name} must be a whole number of at least 1, "
-                                 f"got {value!r}")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """The defaults, with any PATHGRAD_MAX_… environment variable applied."""
-        env = os.environ if environ is None else environ
-        values: dict[str, int] = {}
-        for name, var in LIMIT_ENV.items():
-            raw = env.get(var)
-            if raw is None or not raw.strip():
-                continue
-            digits = raw.strip().replace("_", "").replace(",", "")
-            if not digits.isdigit() or len(digits) > 18 or int(digits) < 1:
-                default = getattr(cls, name)
-                raise UsageError(f"environment variable {var}={raw!r} must be a whole number "
-                                 f"of at least 1", None, f"for example {var}={default * 10}")
-            values[name] = int(digits)
-        return cls(**values)
-
-
-# the environment variable that sets each limit, named in every error about it
-LIMIT_ENV = {f.name: f"PATHGRAD_{f.name.upper()}" for f in fields(Limits)}
-# a leaf value must fit a float, or the numbers pathgrad prints and writes would overflow
-MAX_VALUE = Fraction(int(sys.float_info.max))
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A checked network: leaves with optional values, node expressions (ASTs), the loss."""
-
-    inputs: dict[str, Fraction | None]
-    params: dict[str, Fraction | None]
-    nodes: dict[str, g.Expr]
-    loss: str
-    name: str | None = None
-    description: str | None = None
-    latex: dict[str, str] = field(default_factory=dict)
-    source: str = "<string>"
-    lines: dict[str, int] = field(default_factory=dict, compare=False)
-    builder: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
-    # the names each node's expression uses, found once while checking (the graph reuses it)
-    uses: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
-
-    @cached_property
-    def graph(self) -> Graph:
-        """The spec's DAG (built once)."""
-        from .graph import Graph
-
-        return Graph(self)
-
-    @property
-    def names(self) -> list[str]:
-        """Every declared name: inputs, params, then nodes."""
-        return [*self.inputs, *self.params, *self.nodes]
-
-    def kind(self, name: str) -> str | None:
-        """'input', 'param', 'node', or None if `name` is not declared."""
-        for kind, section in (("input", self.inputs), ("param", self.params), ("node", self.nodes)):
-            if name in section:
-                return kind
-        return None
-
-    def line_of(self, name: str) -> int | None:
-        """The line where `name` is declared, if known."""
-        return self.lines.get(name)
-
-    def where(self, section: str, name: str | None = None) -> Location:
-        """A Location for a key of the spec, e.g. where('nodes', 'a11')."""
-        key = section if name is None else f"{section}.{name}"
-        line = self.lines.get(name) if name is not None else None
-        return Location(self.source, line, None, key)
-
-    def text(self, name: str) -> str:
-        """A node's expression as canonical text."""
-        return g.to_text(self.nodes[name])
-
-    def values(self) -> dict[str, Fraction | None]:
-        """Values of every leaf (None where the spec gives none)."""
-        return {**self.inputs, **self.params}
 
 
 def load(source: str | os.PathLike[str], *, limits: Limits | None = None) -> Spec:
@@ -191,10 +78,11 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     meta: dict[str, Any] = {}
     used = [k for k in BUILDER_KEYS if k in data]
     if used:
-        from .builders import expand  # builders are only loaded for specs that use them
-
         builder = used[0]
-        data, meta = expand(data, doc)
+        check_combination(data, doc)
+        # batch: the network inside is checked (and built) first, errors at their lines
+        base = from_document(without_batch(doc), limits=limits) if "batch" in data else None
+        data, meta = expand(data, doc, base)
     lines: dict[str, int] = {}
     declared: dict[str, str] = {}
     inputs = _leaves(data, "inputs", doc, lines, declared)
@@ -246,50 +134,6 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     )
     spec.graph  # noqa: B018 - checks the nodes form a DAG, naming the cycle if not
     return spec
-
-
-def parse_value(raw: object) -> Fraction | None:
-    """A leaf value: a number (exact), or None. Raises ValueError for anything else."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise ValueError("true/false is not a number")
-    if isinstance(raw, int):
-        return _in_range(Fraction(raw), raw)
-    if isinstance(raw, Fraction):
-        return _in_range(raw, raw)
-    if isinstance(raw, float | Decimal | numbers.Rational):  # numpy numbers are among these
-        if raw != raw or raw in (float("inf"), float("-inf")):
-            raise ValueError(f"{raw} is not a finite number")
-        return _in_range(Fraction(raw), raw)
-    if isinstance(raw, str):
-        shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        try:
-            expr = g.parse(raw.strip(), max_length=100)
-        except ExpressionError as exc:
-            if raw.strip()[:1].isdigit() and "out of range" in exc.message:
-                raise ValueError(f"'{shown}' is too large or too small to use") from None
-            expr = None
-        value = g.constant_value(expr) if expr is not None else None
-        if value is not None:
-            return _in_range(value, shown)
-        if raw.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
-            raise ValueError(f"'{shown}' is not a finite number")
-        raise ValueError(f"'{shown}' is not a number")
-    raise ValueError(f"{kind_of(raw)} is not a number")
-
-
-def _in_range(value: Fraction, raw: object) -> Fraction:
-    # bit lengths settle almost every value without a slow Fraction comparison
-    if value.numerator.bit_length() - value.denominator.bit_length() < 1020:
-        return value
-    if abs(value) > MAX_VALUE:
-        text = str(raw)
-        shown = f"'{text}'" if len(text) <= 24 else "the value"
-        raise ValueError(f"{shown} is too large: a value must be below 1.7e308 in size")
-    return value
-
-
 
 def _declare(name: object, section: str, doc: Document, lines: dict, declared: dict,
              index: int | None = None) -> str:

@@ -20,13 +20,14 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .calculus import Network
-from .counting import between, length_counts, listing_cost
-from .explanation import DEFAULT_MAX_PATHS, apply_values, check_weight
-from .numeric import NoValue
-from .pointvalues import DIGITS, as_float, point_values
-from .progress import SILENT, Reporter
-from .spec import Spec
+from ..calculus import Network
+from ..graph import between, length_counts, listing_cost
+from ..numeric.evaluate import NoValue
+from ..numeric.points import DIGITS, as_float, point_values
+from ..progress import SILENT, Reporter
+from ..spec import Spec
+from ..spec.model import apply_values, check_weight
+from .explanation import DEFAULT_MAX_PATHS
 
 __all__ = ["Term", "Step", "Backprop", "backprop"]
 

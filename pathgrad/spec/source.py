@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LimitError, Location, SpecError, suggest
+from ..errors import LimitError, Location, SpecError, suggest
 
 __all__ = ["Document", "read", "read_text", "read_file", "kind_of"]
 

@@ -17,7 +17,7 @@ Generated names: params `w{i}`, `b{i}`; nodes `z{i} = w{i}·a{i−1} + b{i}`, `h
 Each block either skips (a{i−1} → a{i}: one edge, local partial 1) or goes through its branch
 (a{i−1} → z{i} → h{i} → a{i}: three edges), so the input has 2^n paths to E: C(n, k) of them
 take k branches and have n + 2k + 1 edges. `meta["path_lengths"]` holds that distribution
-(length in edges → count); `pathgrad.builders.path_length_counts` computes it for any graph.
+(length in edges → count); `pathgrad.graph.length_counts` computes it for any graph.
 Initial values: uniform(−1, 1) (fan_in 1), 4 decimals.
 """
 
@@ -27,8 +27,8 @@ from fractions import Fraction
 from math import comb
 from typing import Any
 
+from ...errors import SpecError
 from .. import grammar as g
-from ..errors import SpecError
 from ..source import Document
 from ._common import ACTIVATIONS, Block, Built, Initializer, call, check_size, mul
 

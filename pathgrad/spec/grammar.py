@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple, NoReturn, TypeAlias, TypeVar
 
-from .errors import ExpressionError, suggest
+from ..errors import ExpressionError, suggest
 
 __all__ = ["FUNCTIONS", "Num", "Name", "Neg", "BinOp", "Call", "Expr", "parse", "free_names",
            "to_text", "size", "constant_value"]

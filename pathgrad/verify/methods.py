@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .calculus import Network, tree_size
-from .numeric import (
+from ..calculus import Network, tree_size
+from ..numeric.evaluate import (
     PRIME,
     DegreeAlgebra,
     ModPAlgebra,

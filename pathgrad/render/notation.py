@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from .spec import Spec
+from ..spec import Spec
 
 __all__ = ["factor_rank", "plain", "pretty", "latex", "latex_name", "leibniz", "Notation"]
 

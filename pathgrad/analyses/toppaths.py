@@ -22,13 +22,14 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .calculus import Network
-from .counting import between
-from .errors import UsageError
-from .explanation import PathTerm, apply_values, check_weight
-from .pointvalues import DIGITS, PointValues, as_float, point_values, undefined_edge
-from .progress import SILENT, Reporter
-from .spec import Spec
+from ..calculus import Network
+from ..errors import UsageError
+from ..graph import between
+from ..numeric.points import DIGITS, PointValues, as_float, point_values, undefined_edge
+from ..progress import SILENT, Reporter
+from ..spec import Spec
+from ..spec.model import apply_values, check_weight
+from .explanation import PathTerm
 
 __all__ = ["TopPaths", "top_paths", "COST_UNIT"]
 

@@ -21,10 +21,10 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .calculus import Network
-from .numeric import MPAlgebra, NoValue, evaluate, forward, to_mpf
-from .progress import SILENT, Reporter
-from .verify import Verification
+from ..calculus import Network
+from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward, to_mpf
+from ..progress import SILENT, Reporter
+from .methods import Verification
 
 __all__ = ["DEFAULT_VERIFY_TIMEOUT", "diff_within", "finite_difference_check",
            "central_difference", "FD_DIGITS", "FD_STEP"]

@@ -1,8 +1,10 @@
 """Network builders: short YAML blocks that expand into the nodes form.
 
 `mlp:`, `rnn:` and `residual:` each write a whole network (one of them per spec); `batch:`
-copies any network, written out or built, once per example. `spec.from_document` calls
-`expand(data, doc)` when a builder key is present and then checks the result like any spec.
+copies any network, written out or built, once per example. `spec.check.from_document` calls
+`expand(data, doc)` when a builder key is present and then checks the result like any spec;
+for `batch:` it first checks the network inside and passes it as `base`. Builders write
+nodes; they never call the checker.
 
 `expand` returns the nodes-form data (name, description, inputs, params, nodes as grammar
 ASTs, loss, latex: the user's own values and display names merged in) and a `meta` dict:
@@ -23,14 +25,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SpecError
+from ...errors import SpecError
 from ..source import Document
 from ._common import merge_user_sections
 
 if TYPE_CHECKING:
-    from ..graph import Graph
+    from ..model import Spec
 
-__all__ = ["expand", "path_length_counts", "NETWORK_BUILDERS"]
+__all__ = ["expand", "without_batch", "NETWORK_BUILDERS"]
 
 NETWORK_BUILDERS = ("mlp", "rnn", "residual")
 
@@ -48,28 +50,40 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def expand(data: dict, doc: Document) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The nodes-form data of a spec that uses builders, and what the builders report."""
-    with _no_gc():
-        return _expand(data, doc)
-
-
-def _expand(data: dict, doc: Document) -> tuple[dict[str, Any], dict[str, Any]]:
+def check_combination(data: dict, doc: Document) -> None:
+    """At most one network builder per spec (`batch:` wraps one)."""
     network = [k for k in NETWORK_BUILDERS if k in data]
     if len(network) > 1:
         raise SpecError(f"`{network[0]}:` and `{network[1]}:` cannot be used together: one "
                         "network builder per spec", doc.where(network[1]),
                         f"keep one; `batch:` can wrap {network[0]}")
+
+
+def without_batch(doc: Document) -> Document:
+    """The spec inside a `batch:` block: the document with that block left out."""
+    inner = {k: v for k, v in doc.data.items() if k != "batch"}
+    return Document(inner, doc.source, doc.text, doc.lines, doc.key_lines, doc.aliases)
+
+
+def expand(data: dict, doc: Document, base: Spec | None = None
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The nodes-form data of a spec that uses builders, and what the builders report.
+
+    For `batch:`, `base` is the checked network inside it (see `without_batch`).
+    """
+    with _no_gc():
+        return _expand(data, doc, base)
+
+
+def _expand(data: dict, doc: Document, base: Spec | None
+            ) -> tuple[dict[str, Any], dict[str, Any]]:
+    check_combination(data, doc)
     if "batch" in data:
-        from ..spec import from_document
         from . import batch
 
-        inner = {k: v for k, v in data.items() if k != "batch"}
-        inner_doc = Document(inner, doc.source, doc.text, doc.lines, doc.key_lines, doc.aliases)
-        base = from_document(inner_doc)  # checked (and built) first, errors at their lines
-        out, meta = batch.build(doc, base)
-        return out, meta
-    key = network[0]
+        assert base is not None, "batch: needs the checked network inside it"
+        return batch.build(doc, base)
+    key = next(k for k in NETWORK_BUILDERS if k in data)
     if key == "mlp":
         from .mlp import build
     elif key == "rnn":
@@ -87,11 +101,3 @@ def _expand(data: dict, doc: Document) -> tuple[dict[str, Any], dict[str, Any]]:
                            f"init: {n:,} param{'s' * (n != 1)} had no value and got one from "
                            f"seed {init.seed}: {init.meta([])['distribution']}"]
     return out, meta
-
-
-def path_length_counts(graph: Graph, source: str, target: str) -> dict[int, int]:
-    """How many paths from `source` to `target` have each length (in edges), exactly and
-    without listing them: `pathgrad.counting.length_counts`, the one implementation."""
-    from ..counting import length_counts
-
-    return length_counts(graph, source, target)

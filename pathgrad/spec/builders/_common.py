@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from ...errors import LimitError, Location, SpecError, suggest
 from .. import grammar as g
-from ..errors import LimitError, Location, SpecError, suggest
 from ..source import Document
 from ..source import kind_of as _kind_of
+from ..values import Limits, parse_value
 
 __all__ = [
-    "ACTIVATIONS", "Block", "Built", "Initializer", "INIT_DISTRIBUTION", "MAX_NAMES",
+    "ACTIVATIONS", "Block", "Built", "Initializer", "INIT_DISTRIBUTION",
     "add_all", "mul", "call", "sub", "half_sum_of_squares", "merge_user_sections",
     "check_names_free", "kind_of",
 ]
@@ -26,7 +27,6 @@ __all__ = [
 ACTIVATIONS: dict[str, str | None] = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu",
                                       "softplus": "softplus", "linear": None}
 INIT_DISTRIBUTION = "uniform(−1/√fan_in, 1/√fan_in), rounded to 4 decimals"
-MAX_NAMES = 500_000  # spec.Limits().max_names: refuse before building, not after
 _CHAIN = 256  # sums longer than this become balanced trees of left chains (recursion depth)
 
 
@@ -171,8 +171,7 @@ def check_choice(raw: object, options: Sequence[str], where: Location, what: str
 
 def check_size(count: int, where: Location, what: str) -> None:
     """Refuse a network with more names than a spec may have, before building it."""
-    from ..spec import Limits  # the same limit a hand-written spec gets, PATHGRAD_MAX_NAMES too
-
+    # the same limit a hand-written spec gets, PATHGRAD_MAX_NAMES too
     limit = Limits.from_env().max_names
     if count > limit:
         raise LimitError(f"{what} would have {count:,} names; the limit is {limit:,}", where,
@@ -224,8 +223,6 @@ def merge_user_sections(doc: Document, built: Built, builder: str) -> dict[str, 
     Every name in the user's `inputs:`/`params:` must be one the builder made: a typo or a
     name from another bias mode is an error, not a silently unused leaf.
     """
-    from ..spec import parse_value
-
     data = doc.data
     if "nodes" in data:
         raise SpecError(f"cannot be used with `{builder}:`, which writes the nodes",

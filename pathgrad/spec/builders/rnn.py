@@ -34,8 +34,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from ...errors import SpecError
 from .. import grammar as g
-from ..errors import SpecError
 from ..source import Document
 from ._common import (
     ACTIVATIONS,

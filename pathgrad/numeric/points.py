@@ -18,9 +18,9 @@ from typing import Any
 
 import mpmath
 
-from . import grammar as g
-from .numeric import MPAlgebra, NoValue, to_mpf
-from .spec import Spec
+from ..spec import Spec
+from ..spec import grammar as g
+from .evaluate import MPAlgebra, NoValue, to_mpf
 
 __all__ = ["PointValues", "point_values", "leaf_numbers", "undefined_edge", "as_float", "DIGITS"]
 

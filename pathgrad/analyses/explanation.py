@@ -11,15 +11,15 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .calculus import Network, rewrite
-from .errors import LimitError, UsageError, suggest
-from .fallback import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
-from .numeric import MPAlgebra, NoValue, evaluate, forward, to_mpf
-from .progress import SILENT, Reporter
-from .spec import Spec, parse_value
-from .verify import Verification, verify
+from ..calculus import Network, rewrite
+from ..errors import LimitError
+from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward, to_mpf
+from ..progress import SILENT, Reporter
+from ..spec.model import Spec, apply_values, check_weight
+from ..verify.deadline import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
+from ..verify.methods import Verification, verify
 
-__all__ = ["PathTerm", "Explanation", "explain", "check_weight", "DEFAULT_MAX_PATHS"]
+__all__ = ["PathTerm", "Explanation", "explain", "DEFAULT_MAX_PATHS"]
 
 DEFAULT_MAX_PATHS = 10_000
 DIGITS = 30  # working precision for the numbers shown; they are rounded to floats at the end
@@ -98,50 +98,19 @@ class Explanation:
                 "--format json has it")
 
     def _repr_html_(self) -> str:
-        from .render import html
+        from ..render import html
 
         return html.render(self)
 
     def _repr_latex_(self) -> str:
-        from .render import latex
+        from ..render import latex
 
         return latex.render(self, fragment=True)
 
     def _repr_markdown_(self) -> str:
-        from .render import markdown
+        from ..render import markdown
 
         return markdown.render(self)
-
-
-def check_weight(spec: Spec, weight: str) -> None:
-    """Raise UsageError unless `weight` is a declared name other than the loss."""
-    if spec.kind(weight) is None:
-        hint = suggest(weight, spec.names) or "choose one of: " + ", ".join(
-            [*spec.params][:8]) + (", …" if len(spec.params) > 8 else "")
-        raise UsageError(f"--weight '{weight}' is not a name in {spec.source}", None, hint)
-    if weight == spec.loss:
-        raise UsageError(f"--weight '{weight}' is the loss itself; ∂{weight}/∂{weight} = 1. "
-                         "Choose a param, input or node that the loss depends on")
-
-
-def apply_values(spec: Spec, values: Mapping[str, object] | None) -> dict[str, Fraction | None]:
-    """The spec's leaf values with `values` (name → number) applied; checks the names."""
-    out = spec.values()
-    for name, value in (values or {}).items():
-        kind = spec.kind(name)
-        if kind is None:
-            raise UsageError(f"cannot set '{name}': it is not a name in {spec.source}", None,
-                             suggest(name, out) or "the inputs and params are "
-                             + (", ".join([*out][:8]) + (", …" if len(out) > 8 else "")
-                                if out else "none"))
-        if kind == "node":
-            raise UsageError(f"cannot set '{name}': it is a node (computed from its expression); "
-                             "set inputs and params")
-        try:
-            out[name] = parse_value(value)
-        except ValueError as exc:
-            raise UsageError(f"cannot set '{name}': {exc}") from None
-    return out
 
 
 def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *,

@@ -14,7 +14,7 @@ from fractions import Fraction
 import yaml
 
 from . import grammar as g
-from .spec import Spec
+from .model import Spec
 
 __all__ = ["to_yaml", "yaml_scalar"]
 

@@ -26,13 +26,13 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ...errors import LimitError, SpecError, suggest
 from .. import grammar as g
-from ..errors import LimitError, SpecError, suggest
 from ..source import Document
 from ._common import Block, add_all, check_size, kind_of
 
 if TYPE_CHECKING:
-    from ..spec import Spec
+    from ..model import Spec
 
 __all__ = ["build", "rename", "MAX_EXAMPLES", "SUFFIXES"]
 
@@ -76,7 +76,7 @@ def rename(expr: g.Expr, mapping: Mapping[str, str]) -> g.Expr:
 
 
 def _examples(b: Block, inner: Spec) -> list[dict[str, Fraction | None]]:
-    from ..spec import parse_value
+    from ..values import parse_value
 
     raw = b.raw.get("examples")
     if not isinstance(raw, list) or not raw:

@@ -1,0 +1,108 @@
+"""Leaf values and size limits: the numbers a spec may hold and how large it may grow."""
+
+from __future__ import annotations
+
+import numbers
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from fractions import Fraction
+
+from ..errors import ExpressionError, UsageError
+from . import grammar as g
+from .source import kind_of
+
+__all__ = ["Limits", "LIMIT_ENV", "MAX_VALUE", "parse_value"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a spec may be before pathgrad refuses it instead of exhausting memory.
+
+    max_names: names declared in inputs, params and nodes together (builders included);
+    max_expression_chars: characters in one node's expression;
+    max_depth: nesting of parentheses, calls, powers and unary minus in one expression;
+    max_bytes: size of the spec file.
+
+    `Limits.from_env()` reads PATHGRAD_MAX_NAMES, PATHGRAD_MAX_EXPRESSION_CHARS,
+    PATHGRAD_MAX_DEPTH and PATHGRAD_MAX_BYTES; `load` uses it when given no limits.
+    """
+
+    max_names: int = 500_000
+    max_expression_chars: int = 10_000
+    max_depth: int = 100
+    max_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"limit {f.name} must be a whole number of at least 1, "
+                                 f"got {value!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, with any PATHGRAD_MAX_… environment variable applied."""
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for name, var in LIMIT_ENV.items():
+            raw = env.get(var)
+            if raw is None or not raw.strip():
+                continue
+            digits = raw.strip().replace("_", "").replace(",", "")
+            if not digits.isdigit() or len(digits) > 18 or int(digits) < 1:
+                default = getattr(cls, name)
+                raise UsageError(f"environment variable {var}={raw!r} must be a whole number "
+                                 f"of at least 1", None, f"for example {var}={default * 10}")
+            values[name] = int(digits)
+        return cls(**values)
+
+
+# the environment variable that sets each limit, named in every error about it
+LIMIT_ENV = {f.name: f"PATHGRAD_{f.name.upper()}" for f in fields(Limits)}
+# a leaf value must fit a float, or the numbers pathgrad prints and writes would overflow
+MAX_VALUE = Fraction(int(sys.float_info.max))
+
+
+def parse_value(raw: object) -> Fraction | None:
+    """A leaf value: a number (exact), or None. Raises ValueError for anything else."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError("true/false is not a number")
+    if isinstance(raw, int):
+        return _in_range(Fraction(raw), raw)
+    if isinstance(raw, Fraction):
+        return _in_range(raw, raw)
+    if isinstance(raw, float | Decimal | numbers.Rational):  # numpy numbers are among these
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise ValueError(f"{raw} is not a finite number")
+        return _in_range(Fraction(raw), raw)
+    if isinstance(raw, str):
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        try:
+            expr = g.parse(raw.strip(), max_length=100)
+        except ExpressionError as exc:
+            if raw.strip()[:1].isdigit() and "out of range" in exc.message:
+                raise ValueError(f"'{shown}' is too large or too small to use") from None
+            expr = None
+        value = g.constant_value(expr) if expr is not None else None
+        if value is not None:
+            return _in_range(value, shown)
+        if raw.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
+            raise ValueError(f"'{shown}' is not a finite number")
+        raise ValueError(f"'{shown}' is not a number")
+    raise ValueError(f"{kind_of(raw)} is not a number")
+
+
+def _in_range(value: Fraction, raw: object) -> Fraction:
+    # bit lengths settle almost every value without a slow Fraction comparison
+    if value.numerator.bit_length() - value.denominator.bit_length() < 1020:
+        return value
+    if abs(value) > MAX_VALUE:
+        text = str(raw)
+        shown = f"'{text}'" if len(text) <= 24 else "the value"
+        raise ValueError(f"{shown} is too large: a value must be below 1.7e308 in size")
+    return value
