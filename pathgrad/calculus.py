@@ -1,16 +1,23 @@
-"""The calculus stage: node expressions as sympy, local partials, and the composed loss.
+"""The calculus stage: node expressions in two engines, local partials, the composed loss.
 
-Every name in a spec becomes a real sympy Symbol; sigmoid, relu and softplus are sympy
-functions whose derivatives print the way textbooks write them. Local partials are
-rewritten back into the network's own names (∂a11/∂a01 = w21·a11·(1 − a11)).
+sympy is the public face: every name becomes a real sympy Symbol (made when first asked for),
+sigmoid, relu and softplus are sympy functions whose derivatives print the way textbooks write
+them, and local partials are rewritten back into the network's own names
+(∂a11/∂a01 = w21·a11·(1 − a11)). symengine (a C++ CAS with a sympy-like API) does the heavy
+lifting: the composed loss and its derivative, thousands of times faster than sympy.diff on deep
+nets; `from_symengine` brings its results back as sympy on their DAG. The custom functions mean
+the same in both engines (`symengine_derivative` supplies their textbook derivatives; the
+agreement is tested on random DAGs in tests/test_engines.py).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
-from fractions import Fraction
+from collections.abc import Iterator, Mapping
+from functools import cmp_to_key
+from typing import Any
 
+import symengine as se
 import sympy as sp
 
 from .graph import Graph
@@ -27,6 +34,13 @@ __all__ = [
     "rewrite",
     "sum_index",
     "tree_size",
+    "product",
+    "SYMENGINE_FUNCTIONS",
+    "to_symengine",
+    "symengine_derivative",
+    "from_symengine",
+    "symengine_tree_size",
+    "EngineError",
 ]
 
 

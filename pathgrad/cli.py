@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,30 +83,16 @@ def _values(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _write(path: str, text: str | bytes, spec_path: str | None) -> None:
-    """Write `text` (or bytes) to `path` atomically (temp file + rename); never over the spec
-    itself."""
-    from .errors import UsageError
+    """Write `text` (or bytes) to `path` atomically, or to standard output for `-o -`."""
+    if path == "-":
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            click.echo(text, nl=False)
+        return
+    from .output import write_file
 
-    target = Path(path)
-    if spec_path and target.exists() and os.path.exists(spec_path) \
-            and os.path.samefile(target, spec_path):
-        raise UsageError(f"-o {path} is the spec itself; choose another output file")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"-o {path}: folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        binary = isinstance(text, bytes)
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
-            fh.write(text)
-        # mkstemp makes 0600 files; give the output the mode a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_file(path, text, spec_path)
 
 
 def _console() -> Any:
@@ -248,6 +233,7 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
 
             data = jsonout.explanation(ex)
             data["path_lengths"] = toppaths_json.path_lengths(lengths)
+            data.update(_route_data(s, weight, values))
             _emit(lambda: jsonout.dumps(data), output, spec)
         elif fmt in ("latex", "markdown", "html"):
             from .render import html, latex, markdown
@@ -263,7 +249,8 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
             from .render import table, toppaths_table
 
             _emit(lambda: Group(table.explanation(ex), Text(""),
-                                toppaths_table.path_lengths(lengths)), output, spec)
+                                toppaths_table.path_lengths(lengths),
+                                *_route_parts(s, weight, values)), output, spec)
         else:
             from .render import table
 
@@ -292,6 +279,7 @@ def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
 
         data = toppaths_json.top_paths(tp)
         data["path_lengths"] = toppaths_json.path_lengths(lengths)
+        data.update(_route_data(s, weight, values))
         _emit(lambda: jsonout.dumps(data), output, spec)
     else:
         from rich.console import Group
@@ -300,7 +288,31 @@ def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
         from .render import toppaths_table
 
         _emit(lambda: Group(toppaths_table.top_paths(tp), Text(""),
-                            toppaths_table.path_lengths(lengths)), output, spec)
+                            toppaths_table.path_lengths(lengths),
+                            *_route_parts(s, weight, values)), output, spec)
+
+
+def _route_parts(s: Any, weight: str, values: dict[str, Any] | None) -> list[Any]:
+    """The route table (c only, h only, mixed …) of an unrolled cell net, else nothing."""
+    from .analyses.routes import path_routes
+
+    dist = path_routes(s, weight, values) if weight else None
+    if dist is None or len(dist.classes) < 2:  # one route: the length table says it all
+        return []
+    from rich.text import Text
+
+    from .render.routes_table import routes
+
+    return [Text(""), routes(dist)]
+
+
+def _route_data(s: Any, weight: str, values: dict[str, Any] | None) -> dict[str, Any]:
+    """{"path_routes": …} for the JSON of a net with steps (rnn, lstm, gru), else {}."""
+    from .analyses.routes import path_routes
+    from .render.routes_json import route_json
+
+    dist = path_routes(s, weight, values) if weight else None
+    return {} if dist is None else {"path_routes": route_json(dist)}
 
 
 @cli.command()
@@ -370,6 +382,7 @@ def show(spec: str, fmt: str) -> None:
 
             data = jsonout.spec_summary(s)
             data["path_lengths"] = toppaths_json.path_lengths(lengths)
+            data.update(_route_data(s, _probe(s), None))
             _emit(lambda: jsonout.dumps(data), None, spec)
         else:
             from rich.console import Group
@@ -378,7 +391,16 @@ def show(spec: str, fmt: str) -> None:
             from .render import table, toppaths_table
 
             _emit(lambda: Group(table.spec_overview(s), Text(""),
-                                toppaths_table.path_lengths(lengths)), None, spec)
+                                toppaths_table.path_lengths(lengths),
+                                *_route_parts(s, _probe(s), None)), None, spec)
+
+
+def _probe(s: Any) -> str:
+    """The input `show` follows by route: the first input of step 1 (x1_1, x1); on a big net
+    ("" : no route table) the values' DP would cost more than the rest of `show`."""
+    from .analyses.routes import default_source
+
+    return default_source(s) if len(s.nodes) <= 2_000 else ""
 
 
 def _load(path: str) -> Any:
@@ -452,6 +474,126 @@ def graph(spec: str, weight: str | None, label: str, sets: tuple[str, ...], outp
         _write(output, picture, spec)
 
 
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.argument("answers", type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", default=None,
+              help="The weight the answers are about (default: the file's `weight:`).")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              metavar="REL", help="Relative tolerance for numbers (0.01 is 1 %).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override an input or param value (after the file's `values:`).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+def check(spec: str, answers: str, weight: str | None, tolerance: float,
+          sets: tuple[str, ...], fmt: str) -> None:
+    """Check a student's hand calculation of ∂loss/∂WEIGHT, path by path.
+
+    ANSWERS is a YAML file: `weight:`, `paths:` (each with `nodes:` and optional `factors:`,
+    numbers or expressions in the network's names, and `value:`), optional `gradient:` and
+    `values:` (the point, e.g. a sheet's variant). Says which paths are right, which factor
+    is wrong (expected, given), whether a wrong product only carries a wrong factor, which
+    paths are missing and why the gradient is off; then the score.
+
+    Exit status: 0 all correct and nothing missing, 1 otherwise, 2 bad input.
+
+    Example: pathgrad check examples/question.yaml answers.yaml
+    """
+    with _errors():
+        from .analyses.grading import grade
+        from .spec.answers import read_answers
+
+        values = _values(sets)
+        s = _load(spec)
+        result = grade(s, read_answers(answers, s), weight, tolerance=tolerance,
+                       values=values)
+        if fmt == "json":
+            from .render import grading_json, jsonout
+
+            _emit(lambda: jsonout.dumps(grading_json.grade(result)), None, spec)
+        else:
+            from .render import grading_table
+
+            _emit(lambda: grading_table.grade(result), None, spec)
+    sys.exit(0 if result.correct else 1)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("--lr", default=None, metavar="η",
+              help="Learning rate: take gradient-descent steps p ← p − η·∂loss/∂p.")
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many steps to take (with --lr).")
+@click.option("--update", default=None, metavar="GLOB",
+              help="Only update the params matching GLOB (comma-separated globs, e.g. 'w*'); "
+                   "default every param.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override an input or param value (repeatable).")
+@click.option("-f", "--format", "fmt", default=None,
+              type=click.Choice(["table", "json", "latex", "markdown"]),
+              help="Output format (default: table, or from -o's extension: .txt .json .tex .md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of the terminal (atomically).")
+def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tuple[str, ...],
+             fmt: str | None, output: str | None) -> None:
+    """The whole gradient at once: ∂loss/∂p for every param, each one verified.
+
+    One reverse-mode sweep over the network gives every param's derivative (each the sum over
+    all its paths, none listed); each is checked against sympy.diff of the composed loss
+    (small networks) or the complex-step derivative (any size). With --lr, gradient-descent
+    steps on the params matched by --update, with the new values and the loss before and
+    after each step. Exit status: 0 verified, 1 a derivative differs, 2 bad input.
+
+    Example: pathgrad gradient examples/mazur.yaml --lr 0.5 --update 'w*'
+    """
+    with _errors():
+        from .analyses.gradient import gradient as run
+        from .errors import UsageError
+
+        fmt = fmt or _format_from(output)
+        if fmt == "html":
+            raise UsageError("gradient writes a table, JSON, LaTeX or Markdown, not HTML",
+                             suggestion="use -o FILE.md or -o FILE.tex")
+        rate = None
+        if lr is not None:
+            from .spec import parse_value
+
+            try:
+                rate = parse_value(lr.strip())
+            except ValueError as exc:
+                raise UsageError(f"--lr: {exc}", None, "for example --lr 0.5") from None
+            if rate is None or rate <= 0:
+                raise UsageError(f"--lr must be a positive number, not {lr}", None,
+                                 "for example --lr 0.5")
+        elif steps != 1 or update is not None:
+            raise UsageError("--steps and --update need a learning rate",
+                             suggestion="add --lr 0.5")
+        values = _values(sets)
+        s = _load(spec)
+        gr = run(s, values, lr=rate, steps=steps, update=update)
+        if fmt == "json":
+            from .render import gradient_json, jsonout
+
+            _emit(lambda: jsonout.dumps(gradient_json.gradient(gr)), output, spec)
+        elif fmt == "latex":
+            from .render import gradient_latex
+
+            _emit(lambda: gradient_latex.render(gr), output, spec)
+        elif fmt == "markdown":
+            from .render import gradient_markdown
+
+            _emit(lambda: gradient_markdown.render(gr), output, spec)
+        else:
+            from .render import gradient_table
+
+            _emit(lambda: gradient_table.gradient(gr), output, spec)
+    if not gr.verified:
+        bad = next((st.verification for st in gr.steps if not st.verification.verified),
+                   gr.verification)
+        click.echo(f"Error: NOT VERIFIED: {bad.detail}", err=True)
+        sys.exit(1)
+
+
 _EXTENSIONS = {".json": "json", ".tex": "latex", ".md": "markdown", ".markdown": "markdown",
                ".html": "html", ".htm": "html", ".txt": "table"}
 
@@ -482,7 +624,26 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        cli(prog_name="pathgrad")
+        try:
+            cli(prog_name="pathgrad")
+        finally:
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except (KeyboardInterrupt, Interrupted):
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # writing to standard output failed (files have their own errors)
+        _stdout_failed(exc)
+
+
+def _stdout_failed(exc: OSError) -> None:
+    """One line and exit 2 when standard output cannot be written; a closed pipe is quiet."""
+    import errno
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere, quietly
+    if exc.errno == errno.EPIPE:
+        sys.exit(141)  # as a shell reports SIGPIPE: `pathgrad … | head` is no error
+    from .output import describe_os_error
+
+    click.echo(f"Error: cannot write to standard output: {describe_os_error(exc)}", err=True)
+    sys.exit(2)

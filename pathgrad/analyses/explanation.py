@@ -13,7 +13,8 @@ import sympy as sp
 
 from ..calculus import Network, rewrite
 from ..errors import LimitError
-from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward, to_mpf
+from ..numeric.evaluate import NoValue, to_mpf
+from ..numeric.exact import at_point, divide, exact_text, is_zero, plus, sign, times, to_float
 from ..progress import SILENT, Reporter
 from ..spec.model import Spec, apply_values, check_weight
 from ..verify.deadline import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
@@ -35,6 +36,7 @@ class PathTerm:
     value: float | None = None
     share: float | None = None
     note: str | None = None  # why value is None
+    exact: str | None = None  # the value as an exact rational ('0', '-3/25'), when it is one
 
     @property
     def chain(self) -> str:
@@ -66,6 +68,8 @@ class Explanation:
     values: dict[str, Fraction | None] = field(default_factory=dict)
     node_values: dict[str, float | None] = field(default_factory=dict)
     node_notes: dict[str, str] = field(default_factory=dict)  # why a node has no value
+    value_exact: str | None = None  # `value` as an exact rational, when it is one
+    node_values_exact: dict[str, str | None] = field(default_factory=dict)  # likewise
     network: Network | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -165,59 +169,50 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
         sum=total, direct=direct, direct_names=direct_names, verification=verification,
         value=numbers["value"], value_note=numbers["note"], values=leaf_values,
         node_values=numbers["nodes"], node_notes=numbers["node_notes"], network=net,
+        value_exact=numbers["exact"], node_values_exact=numbers["nodes_exact"],
     )
 
 
 def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Expr,
              leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
-    """Path values, shares and the gradient at the spec's point, where they are defined."""
-    sym = net.symbols
+    """Path values, shares and the gradient at the spec's point, where they are defined:
+    exact where the point allows it (numeric.exact), so kinks are decided exactly."""
     with mpmath.workdps(DIGITS):
-        alg = MPAlgebra()
-        leaves = {n: (to_mpf(v) if v is not None else NoValue(f"{n} has no value"))
-                  for n, v in leaf_values.items()}
-        env = forward(net.graph.order, net.exprs, sym, leaves, alg)
-        memo: dict[int, Any] = {}
-        raw = []
-        for t in terms:
-            vals = [evaluate(f, env, alg, memo) for f in t.factors]
-            bad = next((v for v in vals if isinstance(v, NoValue)), None)
-            raw.append(bad if bad is not None else alg.mul(vals))
-        direct_value = evaluate(direct, {sym[n]: v for n, v in leaves.items()}, alg)
+        point = at_point(net, leaf_values)
+        raw = [_finite(times([point.value(f) for f in t.factors])) for t in terms]
+        direct_value = point.in_leaves(direct)
         if isinstance(direct_value, NoValue):
             good = [v for v in raw if not isinstance(v, NoValue)]
             if raw and len(good) == len(raw):
-                direct_value = alg.add(good)
-        paths = []
-        raw = [_finite(v) for v in raw]
+                direct_value = plus(good)
         direct_value = _finite(direct_value)
+        paths = []
         for t, v in zip(terms, raw):
             if isinstance(v, NoValue):
                 paths.append(PathTerm(t.nodes, t.factors, t.term, None, None, v.reason))
                 continue
-            ratio = (_finite(v / direct_value)
-                     if not isinstance(direct_value, NoValue) and direct_value != 0 else None)
-            share = None if ratio is None or isinstance(ratio, NoValue) else float(ratio)
-            paths.append(PathTerm(t.nodes, t.factors, t.term, float(v), share))
-        checked = {n: _finite(env[sym[n]]) for n in net.exprs}
-        node_values = {n: (None if isinstance(v, NoValue) else float(v))
-                       for n, v in checked.items()}
+            share = None
+            if not isinstance(direct_value, NoValue) and not is_zero(direct_value):
+                share = to_float(divide(v, direct_value))
+            paths.append(PathTerm(t.nodes, t.factors, t.term, to_float(v), share, None,
+                                  exact_text(v)))
+        checked = {n: _finite(point.node(n)) for n in net.exprs}
+        node_values = {n: to_float(v) for n, v in checked.items()}
+        node_exact = {n: exact_text(v) for n, v in checked.items()}
         node_notes = {n: v.reason for n, v in checked.items() if isinstance(v, NoValue)}
-    out = {"paths": tuple(paths), "nodes": node_values, "node_notes": node_notes}
+    out = {"paths": tuple(paths), "nodes": node_values, "node_notes": node_notes,
+           "nodes_exact": node_exact}
     if isinstance(direct_value, NoValue):
-        return {**out, "value": None, "note": direct_value.reason}
-    return {**out, "value": float(direct_value), "note": None}
+        return {**out, "value": None, "note": direct_value.reason, "exact": None}
+    return {**out, "value": to_float(direct_value), "note": None,
+            "exact": exact_text(direct_value)}
 
 
 def _finite(v: Any) -> Any:
     """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)."""
-    if isinstance(v, NoValue) or mpmath.isfinite(v) and abs(v) <= _FLOAT_MAX:
+    if isinstance(v, NoValue) or to_float(v) is not None:
         return v
-    if mpmath.isnan(v):
-        return NoValue("not a number (nan)")
-    digits = mpmath.log10(abs(v))
-    size = mpmath.nstr(v, 6) if digits < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
-    return NoValue(f"too large for a float ({size})")
-
-
-_FLOAT_MAX = mpmath.mpf(1.7976931348623157e308)
+    m = abs(to_mpf(v))
+    digits = mpmath.log10(m)
+    size = mpmath.nstr(m, 6) if digits < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
+    return NoValue(f"too large for a float ({'−' if sign(v) < 0 else ''}{size})")

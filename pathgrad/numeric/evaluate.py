@@ -12,10 +12,13 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mpmath
 import sympy as sp
+
+if TYPE_CHECKING:
+    from ..calculus import Network
 
 __all__ = [
     "NoValue",
@@ -27,6 +30,10 @@ __all__ = [
     "PRIME",
     "forward",
     "to_mpf",
+    "SympyPoint",
+    "log_note",
+    "root_note",
+    "pow_note",
 ]
 
 PRIME = 2**127 - 1  # a Mersenne prime: big enough that a false pass has negligible chance
@@ -147,8 +154,7 @@ class MPAlgebra(Algebra):
 
     def powq(self, b: Any, n: int, d: int) -> Any:
         if b < 0 and d % 2 == 0:
-            root = "square root" if d == 2 else f"{d}th root"
-            return NoValue(f"{root} of a negative number ({_short(b)})")
+            return NoValue(root_note(d, b))
         if b == 0 and n < 0:
             return NoValue("division by zero")
         r = mpmath.root(b, d) if b >= 0 else -mpmath.root(-b, d)
@@ -169,8 +175,7 @@ class MPAlgebra(Algebra):
                 return mpmath.exp(x)
             case "log":
                 if x <= 0:
-                    return NoValue(f"log of {'zero' if x == 0 else 'a negative number'}"
-                                   + ("" if x == 0 else f" ({_short(x)})"))
+                    return NoValue(log_note(x))
                 return mpmath.log(x)
             case "Abs":
                 return abs(x)
@@ -196,7 +201,7 @@ class MPAlgebra(Algebra):
                 return mpmath.mpf(0) if x >= 0 else +mpmath.pi
             case "pow":
                 if xs[0] <= 0:
-                    return NoValue(f"power of a non-positive number ({_short(xs[0])})")
+                    return NoValue(pow_note(xs[0]))
                 return mpmath.power(xs[0], xs[1])
         if name in _MORE:  # what sympy may rewrite re/im of our functions into
             try:
@@ -211,14 +216,32 @@ _MORE = {n: n.lower() for n in ("sinh", "cosh", "tan", "cot", "sec", "csc", "cot
 
 
 def to_mpf(value: object) -> Any:
-    """An exact leaf value (Fraction, int, str, mpf) as an mpmath number."""
+    """An exact leaf value (Fraction, int, str, mpf, or a numeric.exact Real) as an mpmath
+    number at the working precision."""
     if isinstance(value, Fraction):
         return mpmath.mpf(value.numerator) / value.denominator
     return mpmath.mpf(value)
 
 
 def _short(x: Any) -> str:
-    return mpmath.nstr(x, 6)
+    return mpmath.nstr(to_mpf(x), 6)
+
+
+# why a value is undefined; every algebra words it the same way
+def log_note(x: Any) -> str:
+    """'log of zero' or 'log of a negative number (−2.0)'."""
+    return "log of zero" if x == 0 else f"log of a negative number ({_short(x)})"
+
+
+def root_note(d: int, x: Any) -> str:
+    """'square root of a negative number (−1.0)' (or 'dth root')."""
+    root = "square root" if d == 2 else f"{d}th root"
+    return f"{root} of a negative number ({_short(x)})"
+
+
+def pow_note(x: Any) -> str:
+    """A power with a non-constant exponent of a base ≤ 0."""
+    return f"power of a non-positive number ({_short(x)})"
 
 
 class ModPAlgebra(Algebra):
@@ -302,3 +325,31 @@ def forward(order: Sequence[str], exprs: Mapping[str, sp.Expr], symbols: Mapping
         elif n in exprs:
             env[symbols[n]] = evaluate(exprs[n], env, algebra)
     return env
+
+
+class SympyPoint:
+    """Sympy expressions in a network's names (local partials, path terms, the direct
+    derivative in leaves) evaluated at one point: one forward pass, one shared memo, so an
+    edge's partial that many paths share is computed once.
+
+    `leaves` maps leaf names to the algebra's numbers (NoValue where a value is missing).
+    """
+
+    def __init__(self, network: Network, leaves: Mapping[str, Any], algebra: Algebra) -> None:
+        self.algebra = algebra
+        self.symbols = network.symbols
+        self.leaves = {network.symbols[n]: v for n, v in leaves.items()}
+        self.env = forward(network.graph.order, network.exprs, network.symbols, leaves, algebra)
+        self._memo: dict[int, Any] = {}
+
+    def node(self, name: str) -> Any:
+        """The value of a name (leaf or node)."""
+        return self.env[self.symbols[name]]
+
+    def value(self, expr: sp.Basic) -> Any:
+        """`expr` (in node names) at the point."""
+        return evaluate(expr, self.env, self.algebra, self._memo)
+
+    def in_leaves(self, expr: sp.Basic) -> Any:
+        """`expr` written in leaves only (the composed loss's derivative) at the point."""
+        return evaluate(expr, self.leaves, self.algebra)

@@ -1,47 +1,69 @@
-"""Node values and local partial VALUES at a point, straight from the grammar AST (no sympy).
+"""Node values and local partial VALUES at a point, straight from the grammar AST.
 
-Top-K paths and the backprop table need ∂v/∂u at the point for thousands of edges; building
-each as a sympy expression first costs about a millisecond per edge. Here every node's
-expression is evaluated once and differentiated by reverse mode over its own small AST, so all
-of a node's local partials come out of one sweep. The rules are the ones calculus.py gives
-sympy (σ′ = σ(1 − σ), relu′ = [z > 0], ∂max/∂a = H(a − max(rest)) with H(0) = ½, …) and the
-arithmetic is numeric.MPAlgebra's, so undefined values carry their reason as NoValue.
+Top-K paths, the backprop table and the length distribution need ∂v/∂u at the point for
+thousands of edges; building each as a sympy expression first (Network.local_partial) costs
+about a millisecond per edge. Here each node's expression is evaluated once and
+differentiated by reverse mode over its own small AST, so all of a node's local partials come
+out of one sweep.
+
+Nothing here knows a derivative or a function: each AST operation (a + b, a^3, σ(a),
+max(a, b, c) …) is turned into sympy by calculus.to_sympy on placeholder arguments, once,
+and sympy.diff of that gives its rule (σ′ = y(1 − y) with y the node's own value,
+∂max/∂a = H(a − b)). Both are evaluated by numeric.evaluate in an algebra (by default the
+exact one: numeric.exact), so the values and kink conventions are those of the sympy
+evaluator, whatever the representation.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import mpmath
+import sympy as sp
 
+from ..calculus import to_sympy
 from ..spec import Spec
 from ..spec import grammar as g
-from .evaluate import MPAlgebra, NoValue, to_mpf
+from .evaluate import Algebra, NoValue, evaluate, to_mpf
+from .exact import ExactAlgebra, exact_leaves, to_float
 
 __all__ = ["PointValues", "point_values", "leaf_numbers", "undefined_edge", "as_float", "DIGITS"]
 
 DIGITS = 30  # as explain: numbers are exact to far more digits than the floats shown
 
-_FUNC = {"abs": "Abs", "max": "Max", "min": "Min"}  # grammar name → MPAlgebra.func name
-
 
 @dataclass(frozen=True)
 class PointValues:
-    """Values of names and local partials at one point (mpmath numbers or NoValue).
+    """Values of names and local partials at one point, in the algebra they were computed in
+    (numeric.exact: Fractions, Reals, NoValue with the reason).
 
-    Compute and use them inside `mpmath.workdps(DIGITS)`.
+    `values` and `partials` give the same numbers as mpmath numbers (NoValue kept), computed
+    on first use; compute and use them inside `mpmath.workdps(DIGITS)`.
     """
 
-    values: dict[str, Any]
-    partials: dict[tuple[str, str], Any]  # (u, v) → ∂v/∂u with every other name held fixed
+    exact_values: dict[str, Any]
+    exact_partials: dict[tuple[str, str], Any]  # (u, v) → ∂v/∂u, every other name held fixed
 
     def partial(self, u: str, v: str) -> Any:
         """∂v/∂u at the point (NoValue with the reason when it is undefined)."""
-        return self.partials[(u, v)]
+        return self.exact_partials[(u, v)]
+
+    @functools.cached_property
+    def values(self) -> dict[str, Any]:
+        """Every name's value as an mpmath number (or NoValue)."""
+        return {n: _mp(x) for n, x in self.exact_values.items()}
+
+    @functools.cached_property
+    def partials(self) -> dict[tuple[str, str], Any]:
+        """∂v/∂u as mpmath numbers (or NoValue)."""
+        return {e: _mp(x) for e, x in self.exact_partials.items()}
+
+
+def _mp(x: Any) -> Any:
+    return x if isinstance(x, NoValue) else to_mpf(x)
 
 
 def leaf_numbers(spec: Spec, leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
@@ -51,18 +73,22 @@ def leaf_numbers(spec: Spec, leaf_values: Mapping[str, Fraction | None]) -> dict
 
 
 def point_values(spec: Spec, leaf_values: Mapping[str, Fraction | None],
-                 nodes: Iterable[str] | None = None, *, upto: str | None = None) -> PointValues:
+                 nodes: Iterable[str] | None = None, *, upto: str | None = None,
+                 algebra: Algebra | None = None) -> PointValues:
     """Every name's value (nodes up to `upto`, default all), and ∂v/∂u for each node v in
     `nodes` (default every node) and each name u its expression uses.
 
-    Call inside `mpmath.workdps(DIGITS)`; the numbers keep that precision.
+    Exact by default (numeric.exact); call inside `mpmath.workdps(DIGITS)` for the precision
+    of the values that are not rational.
     """
     graph = spec.graph
-    alg = MPAlgebra()
-    env: dict[str, Any] = leaf_numbers(spec, leaf_values)
+    alg = algebra or ExactAlgebra()
+    env: dict[str, Any] = exact_leaves(leaf_values) if algebra is None else \
+        leaf_numbers(spec, leaf_values)
     want = set(spec.nodes if nodes is None else nodes)
     stop = graph.order.index(upto) + 1 if upto is not None else len(graph.order)
     partials: dict[tuple[str, str], Any] = {}
+    zero = alg.rational(0, 1)
     for n in graph.order[:stop]:
         expr = spec.nodes.get(n)
         if expr is None:
@@ -71,16 +97,13 @@ def point_values(spec: Spec, leaf_values: Mapping[str, Fraction | None],
         env[n] = value
         if n in want:
             for u in graph.deps(n):
-                partials[(u, n)] = grads.get(u, mpmath.mpf(0))
+                partials[(u, n)] = grads.get(u, zero)
     return PointValues(env, partials)
 
 
 def as_float(x: Any) -> float | None:
     """`x` as a float; None for NoValue and for numbers beyond a float (JSON has no inf)."""
-    if isinstance(x, NoValue):
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
+    return to_float(x)
 
 
 def undefined_edge(pv: PointValues, nodes: Sequence[str],
@@ -88,10 +111,48 @@ def undefined_edge(pv: PointValues, nodes: Sequence[str],
     """Why some ∂c/∂n with n in `nodes`, c in children[n] has no value ('∂E/∂h: …'), or None."""
     for n in nodes:
         for c in children.get(n, ()):
-            p = pv.partials.get((n, c))
+            p = pv.exact_partials.get((n, c))
             if isinstance(p, NoValue):
                 return f"∂{c}/∂{n} is undefined at the point ({p.reason})"
     return None
+
+
+# the rules: each AST operation in sympy, on placeholder arguments x0, x1, … with value y
+
+_Y = sp.Symbol("y", real=True)
+
+
+def _placeholders(n: int) -> tuple[g.Name, ...]:
+    return tuple(g.Name(f"x{i}") for i in range(n))
+
+
+@functools.cache
+def _rule(shape: g.Expr, n: int) -> tuple[sp.Expr, tuple[sp.Expr | None, ...]]:
+    """For an operation applied to placeholders: its sympy form f(x0, …) and ∂f/∂x_i with f
+    itself written as y (None for a child nothing flows into: a constant exponent)."""
+    xs = _symbols(n)
+    f = to_sympy(shape, {f"x{i}": x for i, x in enumerate(xs)})
+    derivs = tuple(sp.diff(f, x).xreplace({f: _Y}) if x in f.free_symbols else None
+                   for x in xs)
+    return f, derivs
+
+
+def _shape(e: g.Expr) -> tuple[g.Expr, int]:
+    """`e`'s operation on placeholders, and how many children it has (that many x's)."""
+    if isinstance(e, g.Neg):
+        return g.Neg(g.Name("x0")), 1
+    if isinstance(e, g.BinOp):
+        if e.op == "^":
+            exponent = g.constant_value(e.right)
+            if exponent is not None:  # x^3, x^(1/3): the exponent is part of the operation
+                return g.BinOp("^", g.Name("x0"), g.Num(exponent)), 2
+        return g.BinOp(e.op, *_placeholders(2)), 2
+    assert isinstance(e, g.Call)
+    return g.Call(e.func, _placeholders(len(e.args))), len(e.args)
+
+
+def _rule_of(e: g.Expr) -> tuple[sp.Expr, tuple[sp.Expr | None, ...]]:
+    return _rule(*_shape(e))
 
 
 def _children(e: g.Expr) -> tuple[g.Expr, ...]:
@@ -122,7 +183,19 @@ def _postorder(expr: g.Expr) -> list[g.Expr]:
     return out
 
 
-def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: MPAlgebra,
+@functools.cache
+def _symbols(n: int) -> tuple[sp.Symbol, ...]:
+    return tuple(sp.Symbol(f"x{i}", real=True) for i in range(n))
+
+
+def _env(xs: Sequence[Any], out: Any = None) -> dict[sp.Basic, Any]:
+    env: dict[sp.Basic, Any] = dict(zip(_symbols(len(xs)), xs))
+    if out is not None:
+        env[_Y] = out
+    return env
+
+
+def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: Algebra,
            differentiate: bool) -> tuple[Any, dict[str, Any]]:
     """The value of `expr` and, if asked, its partials by every name it uses (reverse mode)."""
     order = _postorder(expr)
@@ -132,7 +205,7 @@ def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: MPAlgebra,
     root = val[id(expr)]
     if not differentiate:
         return root, {}
-    adj: dict[int, Any] = {id(expr): mpmath.mpf(1)}
+    adj: dict[int, Any] = {id(expr): alg.rational(1, 1)}
     grads: dict[str, Any] = {}
     for e in reversed(order):
         a = adj.get(id(e))
@@ -140,137 +213,57 @@ def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: MPAlgebra,
             continue
         if isinstance(e, g.Name):
             if e.id in env:
-                grads[e.id] = _plus(grads.get(e.id), a)
+                grads[e.id] = _plus(alg, grads.get(e.id), a)
             continue
         kids = _children(e)
         if not kids:
             continue
-        for k, d in zip(kids, _local(e, [val[id(k)] for k in kids], val[id(e)], alg)):
-            if d is None:
+        xs = [val[id(k)] for k in kids]
+        out = val[id(e)]
+        for k, rule in zip(kids, _rule_of(e)[1]):
+            if rule is None:
                 continue  # a constant exponent: nothing flows into it
-            adj[id(k)] = _plus(adj.get(id(k)), _times(a, d))
+            d = _local(rule, xs, out, alg)
+            adj[id(k)] = _plus(alg, adj.get(id(k)), _times(alg, a, d))
     return root, grads
 
 
-def _plus(a: Any, b: Any) -> Any:
+def _plus(alg: Algebra, a: Any, b: Any) -> Any:
     if a is None:
         return b
     if isinstance(a, NoValue):
         return a
     if isinstance(b, NoValue):
         return b
-    return a + b
+    return alg.add([a, b])
 
 
-def _times(a: Any, b: Any) -> Any:
+def _times(alg: Algebra, a: Any, b: Any) -> Any:
     if isinstance(a, NoValue):
         return a
     if isinstance(b, NoValue):
         return b
-    return a * b
+    return alg.mul([a, b])
 
 
-def _value(e: g.Expr, xs: list[Any], env: Mapping[str, Any], alg: MPAlgebra) -> Any:
+def _value(e: g.Expr, xs: list[Any], env: Mapping[str, Any], alg: Algebra) -> Any:
     if isinstance(e, g.Num):
         return alg.rational(e.value.numerator, e.value.denominator)
     if isinstance(e, g.Name):
         if e.id in env:
             return env[e.id]
-        return mpmath.pi if e.id == "pi" else NoValue(f"{e.id} has no value")
+        return alg.const(sp.pi) if e.id == "pi" else NoValue(f"{e.id} has no value")
     for x in xs:
         if isinstance(x, NoValue):
             return x
-    if isinstance(e, g.Neg):
-        return -xs[0]
-    if isinstance(e, g.BinOp):
-        a, b = xs
-        match e.op:
-            case "+":
-                return a + b
-            case "-":
-                return a - b
-            case "*":
-                return a * b
-            case "/":
-                return NoValue("division by zero") if b == 0 else a / b
-        exponent = g.constant_value(e.right)
-        if exponent is not None:
-            return _power(alg, a, exponent)
-        return alg.func("pow", xs)
-    assert isinstance(e, g.Call)
-    if e.func == "sqrt":
-        return alg.powq(xs[0], 1, 2)
-    return alg.func(_FUNC.get(e.func, e.func), xs)
+    return evaluate(_rule_of(e)[0], _env(xs), alg)
 
 
-def _power(alg: MPAlgebra, base: Any, exponent: Fraction) -> Any:
-    if exponent.denominator == 1:
-        return alg.powi(base, exponent.numerator)
-    return alg.powq(base, exponent.numerator, exponent.denominator)
-
-
-def _step(x: Any) -> Any:
-    """sympy's Heaviside with H(0) = 1/2, as in ∂max(a, b)/∂a = H(a − b)."""
-    return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else mpmath.mpf(1) / 2)
-
-
-def _local(e: g.Expr, xs: list[Any], out: Any, alg: MPAlgebra) -> list[Any]:
-    """∂e/∂child for each child of `e`, given the children's values and e's own value."""
+def _local(rule: sp.Expr, xs: list[Any], out: Any, alg: Algebra) -> Any:
+    """One ∂e/∂child: the rule evaluated at the children's values and e's own value."""
     for x in xs:
         if isinstance(x, NoValue):
-            return [x] * len(xs)
+            return x
     if isinstance(out, NoValue):
-        return [out] * len(xs)
-    one = mpmath.mpf(1)
-    if isinstance(e, g.Neg):
-        return [-one]
-    if isinstance(e, g.BinOp):
-        a, b = xs
-        match e.op:
-            case "+":
-                return [one, one]
-            case "-":
-                return [one, -one]
-            case "*":
-                return [b, a]
-            case "/":
-                return [one / b, -a / (b * b)]
-        exponent = g.constant_value(e.right)
-        if exponent is not None:  # d/da a^n = n·a^(n−1)
-            if exponent == 0:
-                return [mpmath.mpf(0), None]
-            lower = _power(alg, a, exponent - 1)
-            return [_times(lower, to_mpf(exponent)), None]
-        lower = alg.func("pow", [a, b - 1])  # a^b with a > 0 (else `out` was NoValue)
-        return [_times(lower, b), _times(out, mpmath.log(a))]
-    assert isinstance(e, g.Call)
-    x = xs[0]
-    match e.func:
-        case "sigmoid":
-            return [out * (1 - out)]
-        case "tanh":
-            return [1 - out * out]
-        case "relu":
-            return [one if x > 0 else mpmath.mpf(0)]
-        case "softplus":
-            return [alg.func("sigmoid", [x])]
-        case "exp":
-            return [out]
-        case "log":
-            return [one / x]
-        case "sqrt":
-            return [NoValue("division by zero") if out == 0 else one / (2 * out)]
-        case "abs":
-            return [mpmath.sign(x)]
-        case "sin":
-            return [mpmath.cos(x)]
-        case "cos":
-            return [-mpmath.sin(x)]
-        case "max" | "min":
-            grads = []
-            for i, xi in enumerate(xs):
-                rest = xs[:i] + xs[i + 1:]
-                other = max(rest) if e.func == "max" else min(rest)
-                grads.append(_step(xi - other if e.func == "max" else other - xi))
-            return grads
-    return [NoValue(f"cannot differentiate {e.func}")] * len(xs)
+        return out
+    return evaluate(rule, _env(xs, out), alg)

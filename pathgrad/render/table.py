@@ -1,95 +1,141 @@
-"""Terminal renderings (rich): the derivation table of `explain`, the overview of `show`."""
+"""The terminal rendering (rich) of `explain`: one row per path, the sum, the direct
+derivative, the verdict and the values at the point.
+
+Every piece of text from a spec or from the maths goes into a `rich.text.Text`, never through
+rich's markup parser: relu′ is written [z1 > 0], which markup would swallow as a style tag.
+"""
 
 from __future__ import annotations
 
-import re
-
-import sympy as sp
 from rich import box
+from rich.columns import Columns
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from ..analyses.explanation import Explanation, PathTerm
+from ..calculus import tree_size
 from ..spec import Spec
+from . import formats, wording
+from .formats import Options
 from .notation import Notation
+from .readable import Readable, readable
 
-__all__ = ["explanation", "spec_overview", "PathTable", "group_of", "grouped_paths", "number",
-           "percent", "clip"]
+__all__ = ["explanation", "PathTable", "group_of", "grouped_paths", "title", "point_values",
+           "chain_numbers", "DIRECT_TREE_LIMIT", "MAX_POINT_NAMES"]
 
-MAX_EXPR_CHARS = 600  # a longer sum is cut in the table; JSON and LaTeX carry it whole
-
-
-def number(x: float | None, digits: int = 9) -> str:
-    """A value with `digits` significant digits and a real minus sign; '—' when unknown."""
-    if x is None:
-        return "—"
-    text = f"{x:.{digits}g}"
-    return "−" + text[1:] if text.startswith("-") else text
+DIRECT_TREE_LIMIT = 400  # a longer direct derivative is described, not printed
+MAX_POINT_NAMES = 60  # more names than this: only those on the listed paths get a value
 
 
-def percent(x: float | None) -> str:
-    """A share of the total, signed so cancelling paths stand out."""
-    if x is None:
-        return "—"
-    text = f"{100 * x:+.1f}%"
-    return text.replace("-", "−")
-
-
-def clip(text: str, limit: int = MAX_EXPR_CHARS) -> str:
-    """`text`, cut at `limit` characters with a note of how much was left out."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rstrip() + f" … ({len(text):,} characters; --format json has all)"
-
-
-def _title(spec: Spec, what: str) -> Text:
-    title = Text(what, style="bold")
+def title(spec: Spec, what: str) -> Text:
+    """A bold headline, the spec's name and where it came from."""
+    out = Text(what, style="bold")
     if spec.name:
-        title.append(f" — {spec.name}", style="")
-    title.append(f"  ({spec.source})", style="dim")
-    return title
+        out.append(f" — {spec.name}", style="")
+    out.append(f"  ({spec.source})", style="dim")
+    return out
 
 
-def explanation(ex: Explanation) -> RenderableType:
-    """The derivation: one row per path, then the sum, the direct derivative, the verdict."""
+def chain_numbers(p: PathTerm, edge_values: dict[tuple[str, str], float | None],
+                  digits: int, style: str = "text") -> list[str] | None:
+    """The values of a path's local partials in chain order (loss side first), or None when
+    one is undefined at the point."""
+    nums = [edge_values.get((u, v)) for v, u, _ in p.factors_loss_first()]
+    if any(x is None for x in nums):
+        return None
+    return [formats.factor(x, digits, style) for x in nums]
+
+
+def _edge_values(ex: Explanation, paths: tuple[PathTerm, ...]
+                 ) -> dict[tuple[str, str], float | None]:
+    from .numbers import edge_values
+
+    edges = {(u, v) for p in paths for u, v in zip(p.nodes, p.nodes[1:])}
+    return edge_values(ex.spec, ex.values, sorted(edges))
+
+
+def explanation(ex: Explanation, options: Options | None = None) -> RenderableType:
+    """The derivation: one row per path, then the sum, the direct derivative, the verdict
+    and every name's value at the point."""
+    opts = options or Options()
     note = Notation(ex.spec)
+    read = readable(ex) if opts.simplify else Readable()
     w, loss = ex.weight, ex.loss
     n = ex.path_count
-    head = _title(ex.spec, f"∂{loss}/∂{w}: {n:,} path{'s' if n != 1 else ''} from {w} to {loss}")
-    parts: list[RenderableType] = [head]
+    parts: list[RenderableType] = [
+        title(ex.spec, f"∂{loss}/∂{w}: {n:,} path{'s' if n != 1 else ''} from {w} to {loss}")]
     if ex.spec.description:
         parts.append(Text(ex.spec.description, style="italic"))
     if ex.paths:
-        parts.append(PathTable(ex))
+        parts.append(PathTable(ex, opts, read))
     else:
         parts.append(Text(f"{loss} does not depend on {w}: there are no paths, so "
                           f"∂{loss}/∂{w} = 0.", style="yellow"))
     parts.append(Text(""))
     summary = Table.grid(padding=(0, 2))
-    summary.add_column(style="bold")
+    summary.add_column(style="bold", no_wrap=True)
     summary.add_column()
-    summary.add_row("sum over paths", clip(f"∂{loss}/∂{w} = {note.pretty(ex.sum)}"))
-    if ex.direct_computed:
-        summary.add_row("direct", clip(f"sympy.diff of the composed {loss} = "
-                                       f"{note.pretty(ex.direct_names)}"))
-    else:
-        summary.add_row("direct", Text(ex.direct_note, style="yellow"))
-    if ex.direct_computed and ex.direct_names != ex.direct \
-            and sp.count_ops(ex.direct_names) < 40:
-        summary.add_row("", Text("(written in node names; --format json has it in leaves)",
-                                 style="dim"))
-    value = number(ex.value) if ex.value is not None else Text(
+    total = sum((read.term(p.factors) for p in ex.paths), start=0) if ex.paths else ex.sum
+    summary.add_row("sum over paths", Text(formats.clip(f"∂{loss}/∂{w} = {note.pretty(total)}")))
+    summary.add_row("direct", _direct(ex, note, read))
+    value = Text(formats.number(ex.value, opts.digits)) if ex.value is not None else Text(
         f"— ({ex.value_note})" if ex.value_note else "—", style="yellow")
     summary.add_row("value", value)
     v = ex.verification
     if v.verified:
-        short = re.sub(r"^the sum over paths equals (the )?", "sum over paths = ", ex.verdict)
-        summary.add_row(Text("✓ verified", style="bold green"), short)
+        other = "direct derivative" if ex.direct_computed else "finite differences"
+        summary.add_row(Text("✓ verified", style="bold green"),
+                        Text(f"sum over paths = {other}: "
+                             + wording.verdict(v, ex.direct_computed)))
     else:
         summary.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
     parts.append(summary)
+    values = point_values(ex, opts.digits)
+    if values is not None:
+        parts += [Text(""), values]
     return Group(*parts)
+
+
+def _direct(ex: Explanation, note: Notation, read: Readable) -> Text:
+    loss = ex.loss
+    if not ex.direct_computed:
+        return Text(ex.direct_note, style="yellow")
+    if read.direct is not None:
+        return Text(formats.clip(f"sympy.diff of the composed {loss}, simplified (proved "
+                                 f"equal) = {note.pretty(read.direct)}"))
+    if tree_size(ex.direct_names, DIRECT_TREE_LIMIT) > DIRECT_TREE_LIMIT:
+        return Text(f"sympy.diff of the composed {loss} is too long to read here; "
+                    "--format json has it (\"direct\")", style="yellow")
+    out = Text(formats.clip(f"sympy.diff of the composed {loss} = "
+                            f"{note.pretty(ex.direct_names)}"))
+    if ex.direct_names != ex.direct:
+        out.append("\n(written in node names; --format json has it in leaves)", style="dim")
+    return out
+
+
+def point_values(ex: Explanation, digits: int = formats.DEFAULT_DIGITS
+                 ) -> RenderableType | None:
+    """Every name's value at the point — the leaves, then the forward pass through the
+    nodes — so each local partial can be checked by hand."""
+    spec = ex.spec
+    names = [*ex.values, *[n for n in spec.graph.order if n in spec.nodes]]
+    head = "values at the point (leaves, then the nodes in the order they are computed)"
+    if len(names) > MAX_POINT_NAMES:
+        on_paths = {x for p in ex.paths for x in p.nodes}
+        names = [n for n in names if n in on_paths]
+        head = "values at the point of the names on the paths (--format json has every name)"
+        if not names or len(names) > MAX_POINT_NAMES * 4:
+            return None
+    items = []
+    for name in names:
+        if name in ex.values:
+            v = ex.values[name]
+            val = formats.number(float(v), digits) if v is not None else "—"
+        else:
+            val = formats.number(ex.node_values.get(name), digits)
+        items.append(Text(f"{name} = {val}"))
+    return Group(Text(head, style="bold"), Columns(items, padding=(0, 3)))
 
 
 def group_of(ex: Explanation, nodes: tuple[str, ...]) -> str | None:
@@ -108,11 +154,11 @@ def grouped_paths(ex: Explanation) -> list[tuple[int, PathTerm, str | None]]:
     if list(firsts) == [None]:
         return [(i, p, None) for i, p, _ in rows]
     rows.sort(key=lambda r: firsts[r[2]])
-    title = ex.spec.meta.get("group_title", "group")
+    label = ex.spec.meta.get("group_title", "group")
     out: list[tuple[int, PathTerm, str | None]] = []
     seen: set[str | None] = set()
     for i, p, g in rows:
-        header = None if g in seen else (g if g is not None else f"(no {title})")
+        header = None if g in seen else (g if g is not None else f"(no {label})")
         seen.add(g)
         out.append((i, p, header))
     return out
@@ -120,73 +166,64 @@ def grouped_paths(ex: Explanation) -> list[tuple[int, PathTerm, str | None]]:
 
 class PathTable:
     """One row per path; wide terminals get a column each for path, chain and partials,
-    narrow ones get them stacked in one cell so nothing is chopped mid-symbol."""
+    narrow ones get them stacked in one cell so nothing is chopped mid-symbol. Numbers are
+    never cut: their columns are as wide as their widest value."""
 
-    def __init__(self, ex: Explanation) -> None:
+    def __init__(self, ex: Explanation, options: Options | None = None,
+                 read: Readable | None = None) -> None:
+        opts = options or Options()
         note = Notation(ex.spec)
+        read = read if read is not None else (readable(ex) if opts.simplify else Readable())
+        values = _edge_values(ex, ex.paths) if opts.numbers else {}
         self.rows = []
         for i, p, header in grouped_paths(ex):
-            partials = " · ".join(note.factor(f) for _, _, f in p.factors_loss_first())
-            value: Text | str = number(p.value) if p.value is not None else Text(
-                p.note or "—", "yellow")
-            share = Text(percent(p.share), style="red" if (p.share or 0) < 0 else "")
+            partials = " · ".join(note.factor(read.factor(f)) for _, _, f in
+                                  p.factors_loss_first())
+            value = formats.number(p.value, opts.digits) if p.value is not None else (
+                p.note or "—")
+            share = formats.percent(p.share)
+            nums = None
+            if opts.numbers:
+                steps = chain_numbers(p, values, opts.digits)
+                nums = ("= " + " · ".join(steps) + f" = {value}") if steps else \
+                    "(a local partial is undefined here)"
             self.rows.append((str(i), " → ".join(p.nodes), p.chain, partials, value, share,
-                              header))
+                              header, nums, p.value is None, (p.share or 0) < 0))
 
     def wide_width(self) -> int:
-        cols = [max(len(str(r[c])) for r in self.rows) for c in range(6)]
+        cols = [max(len(r[c]) for r in self.rows) for c in range(6)]
+        if any(r[7] for r in self.rows):
+            cols[3] = max(cols[3], max(len(r[7] or "") for r in self.rows))
         return sum(cols) + 2 * 5
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         wide = self.wide_width() <= options.max_width
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        table.add_column("#", justify="right", style="dim")
+        table.add_column("#", justify="right", style="dim", no_wrap=True)
         if wide:
             table.add_column("path", no_wrap=True)
             table.add_column("chain (loss side first)", no_wrap=True)
             table.add_column("local partials")
         else:
             table.add_column("path · chain (loss side first) · local partials")
-        table.add_column("value", justify="right")
-        table.add_column("share", justify="right")
-        for i, path, chain, partials, value, share, header in self.rows:
+        # numbers are never cut: their columns are as wide as the widest one
+        width = max(len(r[4]) for r in self.rows)
+        table.add_column("value", justify="right", no_wrap=True,
+                         min_width=min(width, 40), overflow="fold")
+        table.add_column("share", justify="right", no_wrap=True,
+                         min_width=max(len(r[5]) for r in self.rows))
+        for i, path, chain, partials, value, share, header, nums, undefined, neg in self.rows:
             if header is not None:
                 table.add_row("", Text(header, style="bold"), *[""] * (5 if wide else 3))
-            cells = [path, chain, partials] if wide else [f"{path}\n{chain}\n= {partials}"]
-            table.add_row(i, *cells, value, share)
+            shown = Text(value, style="yellow" if undefined else "")
+            mark = Text(share, style="red" if neg else "")
+            if wide:
+                table.add_row(i, Text(path), Text(chain), Text(partials), shown, mark)
+                if nums:
+                    table.add_row("", "", "", Text(nums, style="cyan"), "", "")
+            else:
+                cell = Text(f"{path}\n{chain}\n= {partials}")
+                if nums:
+                    cell.append(f"\n{nums}", style="cyan")
+                table.add_row(i, cell, shown, mark)
         yield table
-
-
-def spec_overview(spec: Spec) -> RenderableType:
-    """`pathgrad show`: leaves with values and path counts, nodes with expressions, the loss."""
-    counts = spec.graph.path_counts(spec.loss)
-    parts: list[RenderableType] = [_title(spec, f"network with loss {spec.loss}")]
-    if spec.description:
-        parts.append(Text(spec.description, style="italic"))
-    for line in spec.meta.get("summary") or ():  # what a builder block made (pathgrad expand)
-        parts.append(Text(line, style="dim"))
-    initialized = set((spec.meta.get("init") or {}).get("initialized") or ())
-    from . import overview  # imports this module: loaded here, not at the top
-
-    if len(spec.inputs) + len(spec.params) + len(spec.nodes) > overview.MAX_ROWS:
-        return Group(*parts, overview.grouped_overview(spec, counts))  # a row per name floods
-    leaves = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
-    leaves.add_column("leaf")
-    leaves.add_column("kind")
-    leaves.add_column("value", justify="right")
-    leaves.add_column(f"paths to {spec.loss}", justify="right")
-    for kind, section in (("param", spec.params), ("input", spec.inputs)):
-        for name, val in section.items():
-            shown = number(float(val)) if val is not None else "—"
-            if name in initialized:
-                shown = f"{shown} (init)"
-            leaves.add_row(name, kind, shown, f"{counts[name]:,}")
-    nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    nodes.add_column("node")
-    nodes.add_column("expression")
-    nodes.add_column(f"paths to {spec.loss}", justify="right")
-    for name in spec.nodes:
-        label = f"{name}  (loss)" if name == spec.loss else name
-        nodes.add_row(label, clip(spec.text(name), 200), f"{counts[name]:,}")
-    parts += [leaves, nodes]
-    return Group(*parts)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..spec import Spec
-from .notation import Notation, latex_name
+from . import formats
+from .notation import Notation, latex_name, needs_parens, safe_latex
 
 __all__ = [
     "Piece",
@@ -32,14 +33,6 @@ __all__ = [
     "pack",
     "join",
 ]
-
-# control sequences a `latex:` display name may use; anything else falls back to sympy's name
-ALLOWED = set("""mathrm mathit mathbf mathsf mathtt mathcal mathbb mathfrak boldsymbol bm text
-textrm textit operatorname hat bar tilde vec dot ddot check breve acute grave widehat widetilde
-overline underline prime ell imath jmath hbar nabla partial infty star ast circ bullet cdot
-alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi
-varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda
-Xi Pi Sigma Upsilon Phi Psi Omega""".split())
 
 _TEXT_SPECIAL = {
     # math-mode forms, so no TS1 (text companion) font is needed for \textbackslash & co.
@@ -66,22 +59,10 @@ _ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0302": "^", "\u0308": '"', "\u0303"
             "\u0327": "c", "\u0304": "=", "\u030c": "v", "\u0306": "u", "\u030a": "r"}
 
 
-def _safe_name(tex: str) -> bool:
-    depth = 0
-    for ch in tex:
-        depth += (ch == "{") - (ch == "}")
-        if depth < 0:
-            return False
-    if depth or any(ch in tex for ch in "%#&$~\n") or not tex.strip():
-        return False
-    return all(cmd in ALLOWED for cmd in re.findall(r"\\([A-Za-z]+)", tex)) and \
-        not re.search(r"\\[^A-Za-z,;! ]", tex)
-
-
 def safe_spec(spec: Spec) -> Spec:
     """The spec with every `latex:` display name that could break (unbalanced braces) or
     misuse (\\input, \\write) a document dropped, so sympy's rendering is used instead."""
-    names = {n: math_chars(t) for n, t in spec.latex.items() if _safe_name(t)}
+    names = {n: math_chars(t) for n, t in spec.latex.items() if safe_latex(t)}
     return spec if names == spec.latex else dataclasses.replace(spec, latex=names)
 
 
@@ -147,13 +128,9 @@ def _accented(ch: str) -> str:
     return "?"  # a character the base fonts cannot show
 
 
-def number(x: float, digits: int = 6) -> str:
-    """A number in LaTeX: 6 significant digits, powers of ten written out."""
-    s = f"{x:.{digits}g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        return r"%s \cdot 10^{%d}" % (mant, int(exp))
-    return s
+def number(x: float, digits: int = formats.DEFAULT_DIGITS) -> str:
+    """A number in LaTeX math: `digits` significant digits, powers of ten written out."""
+    return formats.number(x, digits, style="latex")
 
 
 # --- width estimate -----------------------------------------------------------------------
@@ -296,7 +273,7 @@ class TexNotation:
     def factor(self, expr: sp.Basic) -> str:
         """A local partial as one factor of a product: sums and negatives in parentheses."""
         tex = self.latex(expr)
-        if isinstance(expr, sp.Add) or tex.lstrip().startswith("-"):
+        if needs_parens(expr) or tex.lstrip().startswith("-"):
             return r"\left(%s\right)" % tex
         return tex
 

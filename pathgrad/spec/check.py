@@ -23,13 +23,15 @@ from ..errors import (
 from . import grammar as g
 from .builders import check_combination, expand, without_batch
 from .model import Spec
+from .names import code_points, name_problem, skeleton
 from .source import Document, kind_of, read
+from .texnames import tex_problem
 from .values import LIMIT_ENV, Limits, parse_value
 
 __all__ = ["load", "from_document", "SPEC_KEYS", "BUILDER_KEYS"]
 
 SPEC_KEYS = ("version", "name", "description", "inputs", "params", "nodes", "loss", "latex")
-BUILDER_KEYS = ("mlp", "rnn", "residual", "batch")
+BUILDER_KEYS = ("mlp", "rnn", "residual", "lstm", "gru", "conv1d", "attention", "batch")
 
 
 def load(source: str | os.PathLike[str], *, limits: Limits | None = None) -> Spec:
@@ -100,6 +102,7 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
                         doc.where("nodes"))
     for name in raw_nodes:
         _declare(name, "nodes", doc, lines, declared)
+    _check_lookalikes(declared, lines, doc)
     if len(declared) > limits.max_names:
         raise _with_limit_hint(LimitError(
             f"the spec declares {len(declared):,} names; the limit is {limits.max_names:,}",
@@ -152,6 +155,9 @@ def _declare(name: object, section: str, doc: Document, lines: dict, declared: d
     if name.startswith("__"):
         raise SpecError("names starting with '__' are not allowed", where(),
                         f"try '{name.strip('_') or 'x'}'")
+    problem = name_problem(name)
+    if problem is not None:
+        raise SpecError(problem[0], where(), problem[1])
     if name in g.FUNCTIONS:
         raise SpecError(f"'{name}' is the name of a function", where(),
                         f"choose another name, such as '{name}_' or '{name}1'")
@@ -171,6 +177,22 @@ def _declare(name: object, section: str, doc: Document, lines: dict, declared: d
     if line is not None:
         lines[name] = line
     return name
+
+
+def _check_lookalikes(declared: Mapping[str, str], lines: Mapping[str, int],
+                      doc: Document) -> None:
+    """Refuse two names that print alike (Latin a and Cyrillic а); only non-ASCII names can."""
+    seen: dict[str, str] = {}
+    for name in (n for n in declared if not n.isascii()):
+        like = skeleton(name)
+        twin = like if like in declared and like != name else seen.get(like)
+        if twin is not None:
+            first, second = sorted((twin, name), key=lambda n: lines.get(n) or 0)
+            at = f" (line {lines[first]})" if first in lines else ""
+            raise SpecError(f"{code_points(second)} looks like the name {code_points(first)}"
+                            f"{at} when printed", doc.where(declared[second], second),
+                            "rename one of them")
+        seen[like] = name
 
 
 def _leaves(data: Mapping, section: str, doc: Document, lines: dict,
@@ -259,8 +281,12 @@ def _expression(name: str, raw: object, doc: Document, declared: Mapping[str, st
             hint = f"call it as {ref.id}(...)"
             msg = f"'{ref.id}' is a function, not a value"
         else:
-            hint = suggest(ref.id, declared) or "declare it under `inputs`, `params` or `nodes`"
-            msg = f"unknown name '{ref.id}'"
+            like = skeleton(ref.id)
+            twin = next((n for n in declared if skeleton(n) == like), None) \
+                if not ref.id.isascii() else None
+            hint = (f"did you mean {code_points(twin)}?" if twin else suggest(ref.id, declared)) \
+                or "declare it under `inputs`, `params` or `nodes`"
+            msg = f"unknown name {code_points(ref.id)}"
         raise ExpressionError(msg, where(), hint, text or None, ref.col if text else None)
     return expr
 
@@ -364,7 +390,11 @@ def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[st
         if not isinstance(tex, str | int | Fraction):
             raise SpecError(f"must be LaTeX text, found {kind_of(tex)}",
                             doc.where("latex", name, key=False))
-        if not str(tex).isprintable():  # the common case skips the per-character scan
-            _printable(str(tex), doc.where("latex", name, key=False))
+        problem = tex_problem(str(tex))
+        if problem is not None:
+            raise SpecError(f"not a display name pathgrad can typeset safely: {problem}",
+                            doc.where("latex", name, key=False),
+                            "use letters, digits, _ ^ { } and macros such as \\hat, "
+                            "\\mathrm or Greek letters, e.g. 'w_{1,1}'")
         out[name] = str(tex)
     return out

@@ -449,9 +449,9 @@ def kind_of(value: object, numbers: bool = False) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, Mapping):
-        return "a mapping"
+        return "a mapping" if value else "an empty mapping"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, str):
         return f"the text '{value}'" if len(value) < 40 else "a text"
     if not isinstance(value, int | float | Fraction | Decimal):

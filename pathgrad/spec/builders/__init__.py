@@ -1,6 +1,7 @@
 """Network builders: short YAML blocks that expand into the nodes form.
 
-`mlp:`, `rnn:` and `residual:` each write a whole network (one of them per spec); `batch:`
+`mlp:`, `rnn:`, `residual:`, `lstm:`, `gru:`, `conv1d:` and `attention:` each write a whole
+network (one of them per spec); `batch:`
 copies any network, written out or built, once per example. `spec.check.from_document` calls
 `expand(data, doc)` when a builder key is present and then checks the result like any spec;
 for `batch:` it first checks the network inside and passes it as `base`. Builders write
@@ -11,10 +12,15 @@ ASTs, loss, latex: the user's own values and display names merged in) and a `met
 
 - `builders`: the builders applied, e.g. ["mlp"] or ["mlp", "batch"]
 - `summary`: one line per builder (and one for the initializer) for `pathgrad show`
-- `mlp` / `rnn` / `residual` / `batch`: the builder's settings after defaults
+- `mlp` / `rnn` / `residual` / `lstm` / … / `batch`: the builder's settings after defaults
 - `init`: {seed, distribution, initialized: [params that got seeded values]}, if any did
-- `groups`, `group_title`: node → "step t" / "example i"; a path's group is
-  groups[path.nodes[1]], the first node after the weight (rnn, batch)
+- `groups`, `group_title`: node → "step t" / "position i" / "token i" / "example i"; a path's
+  group is groups[path.nodes[1]], the first node after the weight (rnn, lstm, gru, conv1d,
+  attention, batch)
+- `routes`: {labels: {label: what it is}, edges: {(u, v): label}}, the edges that carry a state
+  from one step to the next (lstm: "c" and "h", gru: "direct" and "gates"); see
+  pathgrad.analyses.routes
+- `probe`: the input the lessons start from (x1_1 or x1: the first input of step 1)
 - `path_lengths`: {source, target, counts: {edges: paths}} (residual)
 """
 
@@ -34,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["expand", "without_batch", "NETWORK_BUILDERS"]
 
-NETWORK_BUILDERS = ("mlp", "rnn", "residual")
+NETWORK_BUILDERS = ("mlp", "rnn", "residual", "lstm", "gru", "conv1d", "attention")
 
 
 @contextmanager
@@ -88,8 +94,16 @@ def _expand(data: dict, doc: Document, base: Spec | None
         from .mlp import build
     elif key == "rnn":
         from .rnn import build
-    else:
+    elif key == "residual":
         from .residual import build
+    elif key == "lstm":
+        from .lstm import build
+    elif key == "gru":
+        from .gru import build
+    elif key == "conv1d":
+        from .conv1d import build
+    else:
+        from .attention import build
     built, init = build(doc)
     out = merge_user_sections(doc, built, key)
     initialized = init.fill(built.params)

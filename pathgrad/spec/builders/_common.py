@@ -90,14 +90,14 @@ class Block:
         if not isinstance(raw, list) or not raw:
             raise SpecError(f"must be a non-empty list of {what}, found {kind_of(raw)}",
                             self.where(key), f"for example `{key}: [x1, x2]`")
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered, and membership is O(1) for 10^5 names
         for i, item in enumerate(raw):
             name = check_name(item, self.where(key, i))
             if name in out:
                 raise SpecError(f"'{name}' is listed twice",
                                 self.where(key, i))
-            out.append(name)
-        return out
+            out[name] = None
+        return list(out)
 
     def integer(self, key: str, default: int | None = None, *, least: int = 1,
                 most: int | None = None) -> int:

@@ -48,6 +48,7 @@ from ._common import (
     check_choice,
     check_size,
     half_sum_of_squares,
+    kind_of,
     mul,
     sub,
 )
@@ -80,7 +81,7 @@ def _layers(b: Block) -> list[int]:
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = [raw]  # one layer: `layers: 1`
     if not isinstance(raw, list) or not raw:
-        raise SpecError(f"must be a list of layer widths, found {_kind(raw)}",
+        raise SpecError(f"must be a list of layer widths, found {kind_of(raw)}",
                         b.where("layers"), "for example `layers: [3, 1]`: 3 hidden units, "
                         "then 1 output unit")
     out = []
@@ -88,15 +89,9 @@ def _layers(b: Block) -> list[int]:
         ok = isinstance(width, int) or (isinstance(width, Fraction) and width.denominator == 1)
         if isinstance(width, bool) or not ok or int(width) < 1:
             raise SpecError(f"a layer width must be a positive whole number, found "
-                            f"{_kind(width)}", b.where("layers", i))
+                            f"{kind_of(width)}", b.where("layers", i))
         out.append(int(width))
     return out
-
-
-def _kind(value: object) -> str:
-    from ._common import kind_of
-
-    return kind_of(value)
 
 
 def _activations(b: Block, n_layers: int) -> list[str]:
@@ -126,18 +121,24 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     bias = b.choice("bias", BIAS_MODES, "unit", what="bias mode")
     loss = b.choice("loss", LOSSES, "mse", what="loss")
     n_out = layers[-1]
+    # refuse a network too large to build before making any list of its names
+    widths = [len(inputs), *layers]
+    count = sum(widths[i] * widths[i + 1] + 3 * widths[i + 1] for i in range(len(layers)))
+    check_size(count + len(inputs) + n_out + len(layers) + 1, b.where("layers"), "this mlp")
     default = ["y"] if n_out == 1 else [f"y{j}" for j in range(1, n_out + 1)]
     targets = b.names("targets", default, what="target names")
     if len(targets) != n_out:
         raise SpecError(f"{len(targets)} target{'s' * (len(targets) != 1)} "
                         f"but the output layer has {n_out} unit{'s' * (n_out != 1)}",
                         b.where("targets"), "give one target per output unit")
+    input_set = set(inputs)
     for i, t in enumerate(targets):
-        if t in inputs and b.has("targets"):
+        if t in input_set and b.has("targets"):
             raise SpecError(f"'{t}' is both an input and a target of the mlp",
                             b.where("targets", i), "choose another name")
-        if t in inputs:
-            names = ", ".join(f"t{j}" for j in range(1, n_out + 1))
+        if t in input_set:
+            names = ", ".join(f"t{j}" for j in range(1, min(n_out, 3) + 1)) + \
+                (", …" if n_out > 3 else "")
             raise SpecError(f"'{t}' is also the name of a default target",
                             b.where("inputs", inputs.index(t)),
                             f"name the targets, e.g. `targets: [{names}]`")
@@ -156,10 +157,6 @@ def build(doc: Document) -> tuple[Built, Initializer]:
             raise SpecError("softmax over a single output unit is always 1 (its gradient is 0)",
                             b.where("layers"), "use sigmoid with `loss: bce` for one output")
     seed = b.seed()
-    widths = [len(inputs), *layers]
-    count = sum(widths[i] * widths[i + 1] + 3 * widths[i + 1] for i in range(len(layers)))
-    check_size(count + len(inputs) + len(targets) + len(layers) + 1, b.where("layers"),
-               "this mlp")
 
     init = Initializer(seed)
     params: dict[str, Fraction | None] = {}

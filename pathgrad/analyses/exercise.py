@@ -1,0 +1,197 @@
+"""The exercise stage: variants of a network with "nice" numbers, and their answer keys.
+
+Each variant draws the leaves in `vary` (default: every param) from `random.Random(seed + j)`
+— one or two decimals, never 0 — and keeps a draw only when every local partial on every path
+is defined and non-zero (so no path vanishes and no function is undefined) and the gradient
+is not 0. Variant j of `--seed N` is variant 1 of `--seed N+j`, so any variant can be
+regenerated alone. The key is `explain` at the values exactly as printed (exact decimals),
+path by path, factor by factor.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy as sp
+
+from ..errors import UsageError, suggest
+from ..numeric.evaluate import NoValue
+from ..numeric.points import DIGITS, as_float, point_values
+from ..spec.model import Spec, apply_values, check_weight
+from .explanation import DEFAULT_MAX_PATHS, Explanation, explain
+
+__all__ = ["BLANKS", "KeyPath", "Variant", "Exercise", "exercise", "nice_value",
+           "parse_blank", "parse_vary", "MAX_TRIES"]
+
+BLANKS = ("paths", "partials", "values")
+MAX_TRIES = 500  # draws per variant before giving up (each draw is one cheap forward sweep)
+SMALLEST = 1e-12  # |partial| or |gradient| below this counts as vanishing
+
+
+@dataclass(frozen=True)
+class KeyPath:
+    """One path of the key: its local partials (in names and as numbers) and its product."""
+
+    nodes: tuple[str, ...]
+    factors: tuple[sp.Expr, ...]  # factors[i] = ∂nodes[i+1]/∂nodes[i]
+    factor_values: tuple[float, ...]
+    value: float
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One version of the sheet: the values as printed and the answers at them."""
+
+    number: int  # 1-based
+    seed: int  # regenerate alone with --seed SEED
+    values: dict[str, Fraction]  # every leaf, exactly as printed
+    varied: tuple[str, ...]
+    paths: tuple[KeyPath, ...]
+    gradient: float
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class Exercise:
+    spec: Spec
+    weight: str
+    loss: str
+    seed: int
+    blank: tuple[str, ...]
+    variants: tuple[Variant, ...]
+
+    @property
+    def points(self) -> int:
+        """Points of one variant under the rubric (the same for every variant)."""
+        return points(self.variants[0].paths, self.blank) if self.variants else 0
+
+
+def points(paths: Sequence[KeyPath], blank: Iterable[str]) -> int:
+    """The rubric: a point per path (paths), per factor (partials or values), per product and
+    for the gradient (values) — the same points `pathgrad check` gives."""
+    blank = set(blank)
+    total = 0
+    for p in paths:
+        total += ("paths" in blank) + (len(p.factors) if blank & {"partials", "values"} else 0)
+        total += "values" in blank
+    return total + ("values" in blank)
+
+
+def parse_blank(text: str | None) -> tuple[str, ...]:
+    """'paths,values' → ('paths', 'values'); None → all three."""
+    if text is None or not text.strip():
+        return BLANKS
+    out = []
+    for part in text.split(","):
+        word = part.strip().lower()
+        if word not in BLANKS:
+            raise UsageError(f"--blank '{part.strip()}' is not one of {', '.join(BLANKS)}",
+                             None, suggest(word, BLANKS) or "for example --blank paths,values")
+        if word not in out:
+            out.append(word)
+    return tuple(w for w in BLANKS if w in out)
+
+
+def parse_vary(spec: Spec, text: str | None) -> tuple[str, ...]:
+    """'w11,w21' → the names to draw; None → every param (and every leaf without a value)."""
+    if text is None:
+        names = [*spec.params]
+    else:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        for n in names:
+            kind = spec.kind(n)
+            if kind is None:
+                raise UsageError(f"--vary '{n}' is not a name in {spec.source}", None,
+                                 suggest(n, [*spec.inputs, *spec.params]))
+            if kind == "node":
+                raise UsageError(f"--vary '{n}' is a node; its value comes from its expression",
+                                 None, "vary inputs and params")
+    names += [n for n, v in spec.values().items() if v is None and n not in names]
+    return tuple(dict.fromkeys(names))
+
+
+def nice_value(rng: random.Random) -> Fraction:
+    """±0.1 … ±2.0 in steps of 0.1, or ±0.05 … ±1.5 in steps of 0.05 (two decimals)."""
+    sign = rng.choice((-1, 1))
+    if rng.random() < 0.7:
+        return sign * Fraction(rng.randint(1, 20), 10)
+    return sign * Fraction(rng.randint(1, 30), 20)
+
+
+def exercise(spec: Spec, weight: str, *, seed: int = 0, variants: int = 1,
+             vary: Sequence[str] | None = None, blank: Sequence[str] = BLANKS,
+             max_paths: int = DEFAULT_MAX_PATHS) -> Exercise:
+    """`variants` versions of ∂loss/∂weight with nice values and their keys.
+
+    >>> from pathgrad import load
+    >>> spec = load("params: {w: 3}\\ninputs: {x: 2}\\nnodes: {h: w*x, E: h^2}")
+    >>> ex = exercise(spec, "w", seed=1, variants=2)
+    >>> [v.seed for v in ex.variants], ex.variants[0].values == exercise(spec, "w", seed=1
+    ...     ).variants[0].values
+    ([1, 2], True)
+    """
+    check_weight(spec, weight)
+    if variants < 1:
+        raise UsageError("--variants must be at least 1")
+    names = tuple(vary) if vary is not None else parse_vary(spec, None)
+    count = spec.graph.path_counts(spec.loss)[weight]
+    if count == 0:
+        raise UsageError(f"{spec.loss} does not depend on {weight}: there are no paths to ask "
+                         "for", None, "choose a --weight the loss uses")
+    if count > max_paths:
+        raise UsageError(f"'{weight}' has {count:,} paths, too many for a sheet", None,
+                         "choose a weight nearer the loss")
+    edges = sorted({e for p in spec.graph.paths(weight, spec.loss) for e in zip(p, p[1:])})
+    out = []
+    for j in range(variants):
+        values = _draw(spec, weight, edges, names, seed + j)
+        ex = explain(spec, weight, values, max_paths=max_paths)
+        with mpmath.workdps(DIGITS):
+            pv = point_values(spec, ex.values)
+            key = tuple(KeyPath(p.nodes, p.factors,
+                                tuple(float(pv.partials[e]) for e in zip(p.nodes, p.nodes[1:])),
+                                float(p.value))  # type: ignore[arg-type]
+                        for p in ex.paths)
+        printed = {n: v for n, v in ex.values.items() if v is not None}
+        out.append(Variant(j + 1, seed + j, printed, names, key, float(ex.value),  # type: ignore
+                           ex))
+    return Exercise(spec, weight, spec.loss, seed, tuple(blank), tuple(out))
+
+
+def _draw(spec: Spec, weight: str, edges: Sequence[tuple[str, str]], names: Sequence[str],
+          seed: int) -> dict[str, Fraction]:
+    rng = random.Random(seed)
+    for _ in range(MAX_TRIES):
+        values = {n: nice_value(rng) for n in names}
+        if _usable(spec, weight, edges, apply_values(spec, values)):
+            return values
+    raise UsageError(f"found no values for {', '.join(names) or 'the leaves'} (seed {seed}) at "
+                     "which every path is defined and non-zero", None,
+                     "vary other names with --vary, or fix values in the spec")
+
+
+def _usable(spec: Spec, weight: str, edges: Sequence[tuple[str, str]],
+            point: dict[str, Fraction | None]) -> bool:
+    """Every partial on a path defined and non-zero, every node defined, gradient ≠ 0."""
+    with mpmath.workdps(DIGITS):
+        pv = point_values(spec, point, {v for _, v in edges})
+        for n, value in pv.values.items():
+            if isinstance(value, NoValue) or as_float(value) is None:
+                return False
+        total = mpmath.mpf(0)
+        partials = {}
+        for e in edges:
+            x = pv.partials[e]
+            if isinstance(x, NoValue) or as_float(x) is None or abs(x) < SMALLEST:
+                return False
+            partials[e] = x
+        for p in spec.graph.paths(weight, spec.loss):
+            term = mpmath.mpf(1)
+            for e in zip(p, p[1:]):
+                term *= partials[e]
+            total += term
+        return abs(total) >= SMALLEST and as_float(total) is not None

@@ -1,0 +1,318 @@
+"""The whole gradient at once: ∂loss/∂p for every param by one reverse sweep over the DAG,
+each entry checked against an independent derivative, and optional gradient-descent steps.
+
+Reverse mode gives every name v its δ_v = ∂loss/∂v (δ_loss = 1, δ_v = Σ_children δ_c·∂c/∂v)
+in one sweep from the loss back to the leaves, so all params come out together — the sum over
+every path from each param, without listing any. Each entry is then compared with a
+derivative computed another way:
+
+- "sympy.diff": for small networks, sympy.diff of the composed loss by each param, evaluated
+  at the point (30 digits);
+- "complex-step": otherwise, Im loss(p + ih)/h with h = 1e-30 for every param (numpy, one
+  column per param; see `gradient_check`), exact to float precision.
+
+With a learning rate, `gradient` takes gradient-descent steps p ← p − η·∂loss/∂p on the params
+matched by the `update` patterns, all from the same gradient (as Mazur's worked example does),
+and reports the new values and the loss before and after each step.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+
+from ..errors import UsageError, suggest
+from ..numeric.evaluate import NoValue, to_mpf
+from ..numeric.points import DIGITS, as_float, point_values
+from ..spec import Spec
+from ..spec.model import apply_values
+from ..verify.methods import Verification
+from .gradient_check import complex_step
+
+__all__ = ["Gradient", "DescentStep", "gradient", "reverse_sweep", "SYMPY_TREE_LIMIT",
+           "TOLERANCE"]
+
+SYMPY_TREE_LIMIT = 5_000  # a composed loss larger than this (as a tree): complex step instead
+SYMPY_PARAMS_LIMIT = 400  # one sympy.diff per param: past this many, complex step instead
+TOLERANCE = {"sympy.diff": 1e-20, "complex-step": 1e-9}  # relative to Σ over paths of |term|
+
+
+@dataclass(frozen=True)
+class DescentStep:
+    """One gradient-descent step: the gradient it used, the new values, the loss around it."""
+
+    lr: float
+    gradient: dict[str, float | None]  # ∂loss/∂p at the values before the step (every param)
+    params: dict[str, float]  # the updated params' new values
+    loss_before: float | None
+    loss_after: float | None
+    verification: Verification
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """∂loss/∂p for every param at one point, verified, and the descent steps if asked."""
+
+    spec: Spec
+    loss: str
+    value: float | None  # the loss at the point
+    gradient: dict[str, float | None]  # every param, in declaration order
+    check: dict[str, float | None]  # the independent oracle's value for each param
+    notes: dict[str, str]  # why a gradient entry is None
+    paths: dict[str, int]  # paths from each param to the loss
+    verification: Verification
+    steps: tuple[DescentStep, ...] = ()
+    update: tuple[str, ...] = ()  # the params the steps change
+    values: dict[str, Fraction | None] = field(default_factory=dict)
+
+    @property
+    def verified(self) -> bool:
+        """Every entry, at the point and at every step, equals the independent derivative."""
+        return self.verification.verified and all(s.verification.verified for s in self.steps)
+
+    @property
+    def method(self) -> str:
+        return self.verification.method
+
+
+def reverse_sweep(spec: Spec, leaves: Mapping[str, Any], *, absolute: bool = False
+                  ) -> tuple[Any, dict[str, Any]]:
+    """(the loss's value, δ_v = ∂loss/∂v for every name) at the leaf values `leaves`, by one
+    reverse sweep. With `absolute`, every local partial counts as |∂c/∂v|: δ_v is then
+    Σ over paths of |product|, the scale of the rounding error of any way of adding them up.
+
+    Call inside `mpmath.workdps(DIGITS)`. Values are mpmath numbers or NoValue.
+
+    >>> from pathgrad import load
+    >>> spec = load("params: {a: 2, b: 1}\\nnodes: {c: a + b, d: b + 1, e: c * d}")
+    >>> with mpmath.workdps(DIGITS):
+    ...     value, delta = reverse_sweep(spec, spec.values())
+    >>> float(value), float(delta["a"]), float(delta["b"])
+    (6.0, 2.0, 5.0)
+    """
+    value, delta, scale = _sweeps(spec, leaves, absolute)
+    return value, (scale if absolute else delta)
+
+
+def _sweeps(spec: Spec, leaves: Mapping[str, Any], absolute: bool = True
+            ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The loss's value, every δ, and (with `absolute`) every Σ|path term|, from one
+    evaluation of the local partials."""
+    graph = spec.graph
+    loss = spec.loss
+    needed = graph.ancestors_and_self(loss)
+    nodes = [n for n in graph.order if n in needed and n in spec.nodes]
+    pv = point_values(spec, leaves, nodes, upto=loss)
+    one = mpmath.mpf(1)
+    delta: dict[str, Any] = {loss: one}
+    scale: dict[str, Any] = {loss: one}
+    for n in reversed(nodes):
+        d = delta.get(n)
+        if d is None:
+            continue
+        a = scale[n] if absolute else None
+        for u in graph.deps(n):
+            part = pv.partials[(u, n)]
+            delta[u] = _plus(delta.get(u), _times(d, part))
+            if absolute:
+                mag = part if isinstance(part, NoValue) else abs(part)
+                scale[u] = _plus(scale.get(u), _times(a, mag))
+    return pv.values[loss], delta, scale
+
+
+def _plus(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    return a if isinstance(a, NoValue) else (b if isinstance(b, NoValue) else a + b)
+
+
+def _times(a: Any, b: Any) -> Any:
+    return a if isinstance(a, NoValue) else (b if isinstance(b, NoValue) else a * b)
+
+
+def _patterns(spec: Spec, update: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The params matched by the glob patterns (comma-separated or a list); default all."""
+    if update is None:
+        return tuple(spec.params)
+    pats = [p.strip() for p in (update.split(",") if isinstance(update, str) else update)]
+    pats = [p for p in pats if p]
+    if not pats:
+        raise UsageError("--update is empty", None, "give a glob such as 'w*' or 'w*,b*'")
+    out = tuple(p for p in spec.params if any(fnmatch.fnmatchcase(p, pat) for pat in pats))
+    if not out:
+        hint = suggest(pats[0], spec.params) or "the params are " + ", ".join(
+            [*spec.params][:8]) + (", …" if len(spec.params) > 8 else "")
+        raise UsageError(f"--update '{','.join(pats)}' matches no param of {spec.source}", None,
+                         hint)
+    return out
+
+
+def _check_values(spec: Spec, leaves: Mapping[str, Fraction | None]) -> None:
+    needed = spec.graph.ancestors_and_self(spec.loss)
+    missing = [n for n, v in leaves.items() if v is None and n in needed]
+    if missing:
+        more = f" (and {len(missing) - 1:,} more)" if len(missing) > 1 else ""
+        raise UsageError(f"the gradient is a number at a point, but '{missing[0]}'{more} has no "
+                         f"value in {spec.source}", None,
+                         f"give it one in `inputs:`/`params:` or with --set {missing[0]}=0.5")
+
+
+def _choose_method(spec: Spec) -> str:
+    """sympy.diff per param when that is cheap, else the complex step."""
+    if len(spec.params) > SYMPY_PARAMS_LIMIT:
+        return "complex-step"
+    from ..calculus import Network, tree_size
+
+    net = Network(spec, spec.graph)
+    composed = net.compose(spec.loss)
+    size = tree_size(composed[spec.loss], SYMPY_TREE_LIMIT)
+    return "sympy.diff" if size <= SYMPY_TREE_LIMIT else "complex-step"
+
+
+class _Oracle:
+    """The independent derivative of the loss by each param, at any point."""
+
+    def __init__(self, spec: Spec, method: str) -> None:
+        self.spec = spec
+        self.method = method
+        self._diffs: dict[str, Any] | None = None
+
+    def at(self, leaves: Mapping[str, Any]) -> dict[str, Any]:
+        """∂loss/∂p for every param: floats (complex step) or mpmath numbers (sympy), None
+        where undefined."""
+        params = list(self.spec.params)
+        if self.method == "complex-step":
+            return complex_step(self.spec, leaves, params)
+        import sympy as sp
+
+        from ..calculus import Network
+        from ..numeric.evaluate import MPAlgebra, evaluate, to_mpf
+
+        if self._diffs is None:
+            net = Network(self.spec, self.spec.graph)
+            composed = net.compose(self.spec.loss)[self.spec.loss]
+            self._diffs = {p: sp.diff(composed, net.symbols[p]) for p in params}
+            self._symbols = net.symbols
+        alg = MPAlgebra()
+        env = {self._symbols[n]: to_mpf(v) for n, v in leaves.items() if v is not None}
+        out: dict[str, Any] = {}
+        memo: dict[int, Any] = {}
+        for p in params:
+            v = evaluate(self._diffs[p], env, alg, memo)
+            out[p] = None if as_float(v) is None else v
+        return out
+
+
+def _compare(grad: Mapping[str, Any], scale: Mapping[str, Any],
+             check: Mapping[str, Any], method: str, spec: Spec) -> Verification:
+    """Every entry against the oracle, within TOLERANCE of its paths' Σ|term|."""
+    tol = TOLERANCE[method]
+    worst = 0.0
+    for p in spec.params:
+        g, c = grad.get(p), check.get(p)
+        if isinstance(g, NoValue) or g is None or c is None:
+            why = g.reason if isinstance(g, NoValue) else "the check is undefined there"
+            return Verification(False, method, f"∂{spec.loss}/∂{p} cannot be checked at this "
+                                f"point: {why}")
+        s = scale.get(p)
+        bound = tol * max(float(s) if s is not None and not isinstance(s, NoValue) else 0.0,
+                          1e-300)
+        diff = abs(float(g) - c) if method == "complex-step" else float(abs(g - c))
+        if diff > bound and diff > 1e-300:
+            return Verification(False, method, f"∂{spec.loss}/∂{p} by reverse mode "
+                                f"({mpmath.nstr(g, 12)}) DIFFERS from the {_what(method)} "
+                                f"({float(c):.12g})")
+        if s:
+            worst = max(worst, diff / float(s))
+    n = len(spec.params)
+    return Verification(True, method, f"each of the {n:,} entries equals the "
+                        f"{_what(method)} (largest difference {worst:.1e} of Σ|path terms|, "
+                        f"tolerance {tol:.0e})", worst or None)
+
+
+def _what(method: str) -> str:
+    if method == "sympy.diff":
+        return "value of sympy.diff of the composed loss by that param"
+    return "complex-step derivative Im E(p + ih)/h, h = 1e-30"
+
+
+def gradient(spec: Spec, values: Mapping[str, object] | None = None, *,
+             lr: float | Fraction | None = None, steps: int = 1,
+             update: str | Sequence[str] | None = None,
+             method: str | None = None) -> Gradient:
+    """Every param's ∂loss/∂p by reverse mode at the spec's point (with `values` applied),
+    each checked by `method` ("sympy.diff" or "complex-step"; default: chosen by size).
+
+    With `lr`, `steps` gradient-descent steps on the params matching `update` (glob patterns,
+    comma-separated; default every param).
+
+    >>> from pathgrad import load
+    >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
+    >>> gr = gradient(spec, lr=0.01)
+    >>> gr.value, gr.gradient, gr.verified, gr.steps[0].params
+    (39.0, {'w': 25.0}, True, {'w': 2.75})
+    """
+    if lr is None and (update is not None or steps != 1):
+        raise UsageError("--update and --steps need a learning rate", None, "add --lr 0.5")
+    if steps < 1:
+        raise UsageError(f"--steps must be at least 1, not {steps}")
+    leaves0 = apply_values(spec, values)
+    _check_values(spec, leaves0)
+    chosen = tuple(_patterns(spec, update)) if lr is not None else ()
+    method = method or _choose_method(spec)
+    if method not in TOLERANCE:
+        raise UsageError(f"unknown verification method '{method}'", None,
+                         "use sympy.diff or complex-step")
+    oracle = _Oracle(spec, method)
+    graph = spec.graph
+    counts = graph.path_counts(spec.loss)
+    with mpmath.workdps(DIGITS):
+        leaves: dict[str, Any] = dict(leaves0)
+        first = _point(spec, leaves, oracle, method)
+        taken: list[DescentStep] = []
+        current = first
+        for _ in range(steps if lr is not None else 0):
+            rate = to_mpf(Fraction(str(lr)) if isinstance(lr, float) else lr)
+            new = dict(leaves)
+            for p in chosen:
+                g = current["delta"].get(p, mpmath.mpf(0))
+                if isinstance(g, NoValue):
+                    raise UsageError(f"cannot take a step: ∂{spec.loss}/∂{p} is undefined at "
+                                     f"the point ({g.reason})")
+                new[p] = to_mpf(leaves[p]) - rate * g
+            last = len(taken) == steps - 1
+            after = _point(spec, new, oracle, method, check=not last)
+            taken.append(DescentStep(
+                lr=float(lr),
+                gradient=current["floats"], params={p: float(new[p]) for p in chosen},
+                loss_before=as_float(current["value"]), loss_after=as_float(after["value"]),
+                verification=current["verification"]))
+            leaves, current = new, after
+    notes = {p: g.reason for p, g in first["delta"].items()
+             if p in spec.params and isinstance(g, NoValue)}
+    return Gradient(spec=spec, loss=spec.loss, value=as_float(first["value"]),
+                    gradient=first["floats"], check=first["check"], notes=notes,
+                    paths={p: int(counts.get(p, 0)) for p in spec.params},
+                    verification=first["verification"], steps=tuple(taken), update=chosen,
+                    values=leaves0)
+
+
+def _point(spec: Spec, leaves: Mapping[str, Any], oracle: _Oracle, method: str,
+           check: bool = True) -> dict[str, Any]:
+    """The loss, the gradient by reverse mode, its Σ|term| scale and the oracle's check
+    (without `check`: only the loss, after the last step)."""
+    if not check:
+        with mpmath.workdps(DIGITS):
+            return {"value": point_values(spec, leaves, (), upto=spec.loss).values[spec.loss]}
+    value, delta, scale = _sweeps(spec, leaves)
+    delta = {p: delta.get(p, mpmath.mpf(0)) for p in spec.params}
+    oracle_values = oracle.at(leaves)
+    return {"value": value, "delta": delta,
+            "floats": {p: as_float(g) for p, g in delta.items()},
+            "check": {p: None if c is None else float(c) for p, c in oracle_values.items()},
+            "verification": _compare(delta, scale, oracle_values, method, spec)}

@@ -1,0 +1,607 @@
+"""Exact numbers at a point: rationals where the arithmetic allows it, sound decisions at kinks.
+
+Leaf values are exact rationals (0.1 is 1/10), so + − × ÷ and integer powers stay Fractions,
+and relu, abs, max, min, Heaviside, sign and comparisons of Fractions are decided exactly.
+A value that goes through a transcendental function becomes a `Real`: its number at the
+working precision plus how it was computed. When a kink needs the sign of a Real (relu(tanh z),
+max(σ(u), 1/2), a division, a log), the sign is decided soundly, never from rounding noise:
+
+1. an interval enclosure (mpmath.iv) of the Real; if it excludes 0, that is the sign;
+2. else sympy tries to prove the small subexpression exactly 0 (tanh(0) = 0, σ(0) = 1/2);
+3. else ever finer enclosures; if none excludes 0 the value is NoValue(KINK): the cell says
+   'at a kink: not decided' instead of guessing.
+
+Multiplying by an exact 0 gives an exact 0 (relu′(0) = 0 makes the whole path 0), and a
+decided kink gives an exact result, so exact zeros print as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+from ..calculus import relu, sigmoid, softplus, tree_size
+from .evaluate import Algebra, MPAlgebra, NoValue, SympyPoint, log_note, pow_note, root_note
+
+__all__ = [
+    "Real",
+    "ExactAlgebra",
+    "KINK",
+    "MAX_BITS",
+    "sign",
+    "is_zero",
+    "plus",
+    "times",
+    "divide",
+    "exact_text",
+    "to_float",
+    "exact_leaves",
+    "at_point",
+]
+
+KINK = "at a kink: not decided"
+NOT_DECIDED_ZERO = "not decided whether a divisor is 0"
+MAX_BITS = 4096  # a rational with a longer numerator or denominator is carried as a Real
+REFINE_DIGITS = (110, 400)  # enclosures tried after the first one fails and sympy cannot prove 0
+PROOF_NODES = 200  # sympy is asked to prove a value 0 only when it is this small as a DAG
+SIMPLIFY_TREE = 120  # … and sp.simplify only below this tree size
+TINY = mpmath.mpf(10) ** -25  # a Real this close to 0 is checked for being exactly 0 on display
+
+_MP = MPAlgebra()
+_HALF = Fraction(1, 2)
+_ZERO = Fraction(0)
+_ONE = Fraction(1)
+
+
+class Real:
+    """A number that is not (known to be) rational: its value at the working precision
+    (`mid`), and the operation and arguments that made it, for enclosures and proofs."""
+
+    __slots__ = ("mid", "op", "args", "_iv", "_iv_dps")
+
+    def __init__(self, mid: Any, op: str, args: tuple) -> None:
+        self.mid = mid
+        self.op = op  # add mul powi powq fn app const rat
+        self.args = args
+        self._iv: Any = None
+        self._iv_dps = 0
+
+    @property
+    def _mpf_(self) -> Any:  # mpmath converts anything with _mpf_: mpf arithmetic accepts a Real
+        return self.mid._mpf_
+
+    def __float__(self) -> float:
+        return float(self.mid)
+
+    def __repr__(self) -> str:
+        return f"Real({mpmath.nstr(self.mid, 15)})"
+
+
+Number = Fraction | Real
+
+
+def _mid(x: Number) -> Any:
+    if isinstance(x, Fraction):
+        return mpmath.mpf(x.numerator) / x.denominator
+    return x.mid
+
+
+def _cap(x: Fraction) -> Number:
+    """`x`, or a Real standing for it when it has grown too long to compute with exactly."""
+    if x.numerator.bit_length() > MAX_BITS or x.denominator.bit_length() > MAX_BITS:
+        return Real(_mid(x), "rat", (x,))
+    return x
+
+
+# arithmetic on Fractions and Reals (NoValue propagates)
+
+
+def plus(xs: Sequence[Any]) -> Any:
+    """The sum; exact when every term is a Fraction."""
+    exact = _ZERO
+    reals = []
+    for x in xs:
+        if isinstance(x, Fraction):
+            exact += x
+        elif isinstance(x, NoValue):
+            return x
+        else:
+            reals.append(x)
+    if not reals:
+        return _cap(exact)
+    if exact:
+        reals.append(exact)
+    if len(reals) == 1:
+        return reals[0]
+    return Real(mpmath.fsum(_mid(a) for a in reals), "add", tuple(reals))
+
+
+def times(xs: Sequence[Any]) -> Any:
+    """The product; an exact 0 factor makes an exact 0 (every Real is finite), unless some
+    factor is undefined."""
+    exact = _ONE
+    reals = []
+    zero = False
+    for x in xs:
+        if isinstance(x, Fraction):
+            if not x:
+                zero = True
+            elif not zero:
+                exact *= x
+        elif isinstance(x, NoValue):
+            return x  # 0 · undefined is undefined
+        else:
+            reals.append(x)
+    if zero:
+        return _ZERO
+    if not reals:
+        return _cap(exact)
+    if exact != 1:
+        reals.append(exact)
+    if len(reals) == 1:
+        return reals[0]
+    out = mpmath.mpf(1)
+    for a in reals:
+        out *= _mid(a)
+    return Real(out, "mul", tuple(reals))
+
+
+def _neg(x: Number) -> Number:
+    return times([Fraction(-1), x])
+
+
+def _minus(a: Number, b: Number) -> Number:
+    return plus([a, _neg(b)])
+
+
+def divide(a: Any, b: Any) -> Any:
+    """a / b; NoValue('division by zero') when b is exactly 0."""
+    return times([a, _powi(b, -1)])
+
+
+def _powi(b: Any, n: int) -> Any:
+    if isinstance(b, NoValue):
+        return b
+    if n == 0:
+        return _ONE
+    if isinstance(b, Fraction):
+        if not b:
+            return NoValue("division by zero") if n < 0 else _ZERO
+        bits = max(b.numerator.bit_length(), b.denominator.bit_length())
+        if bits * abs(n) > MAX_BITS:
+            return Real(_mid(b) ** n, "powi", (b, n))
+        return b**n
+    if n < 0:
+        s = sign(b)
+        if s is None:
+            return NoValue(NOT_DECIDED_ZERO)
+        if s == 0:
+            return NoValue("division by zero")
+    return Real(b.mid**n, "powi", (b, n))
+
+
+def _iroot(k: int, d: int) -> int | None:
+    """The integer d-th root of k ≥ 0 when k is a perfect d-th power, else None."""
+    if k < 2:
+        return k
+    r = int(round(float(mpmath.root(k, d)))) if k.bit_length() < 1000 else \
+        int(mpmath.nint(mpmath.root(mpmath.mpf(k), d, prec=k.bit_length() // d + 64)))
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c**d == k:
+            return c
+    return None
+
+
+def _powq(b: Any, n: int, d: int) -> Any:
+    """b^(n/d) with the real root for odd d."""
+    if isinstance(b, NoValue):
+        return b
+    s = sign(b)
+    if s is None:
+        return NoValue(KINK)
+    if s < 0 and d % 2 == 0:
+        return NoValue(root_note(d, _mid(b)))
+    if s == 0:
+        return NoValue("division by zero") if n < 0 else _ZERO
+    if isinstance(b, Fraction) and max(b.numerator.bit_length(),
+                                       b.denominator.bit_length()) <= MAX_BITS:
+        p, q = _iroot(abs(b.numerator), d), _iroot(b.denominator, d)
+        if p is not None and q is not None:
+            return _powi(Fraction(p if s > 0 else -p, q), n)
+    mid = _MP.powq(_mid(b), n, d)
+    return Real(mid, "powq", (b, n, d))
+
+
+# deciding signs soundly
+
+
+def sign(x: Any) -> int | None:
+    """−1, 0 or 1, decided exactly (Fractions) or soundly (Reals); None: not decided."""
+    if isinstance(x, Fraction):
+        return (x > 0) - (x < 0)
+    first = enclose(x, mpmath.mp.dps + 10)
+    if first is not None and 0 not in first:
+        return 1 if first > 0 else -1
+    zero = _proved_zero(x)
+    if zero is True:
+        return 0
+    for dps in REFINE_DIGITS:
+        box = enclose(x, dps)
+        if box is not None and 0 not in box:
+            return 1 if box > 0 else -1
+    return None
+
+
+def is_zero(x: Any) -> bool:
+    """Whether `x` is exactly 0 (an undecided Real counts as 0 only if its value is 0 at the
+    working precision)."""
+    if isinstance(x, Fraction):
+        return not x
+    if isinstance(x, NoValue):
+        return False
+    s = sign(x)
+    return s == 0 or (s is None and not x.mid)
+
+
+def _kids(x: Real) -> tuple:
+    if x.op in ("add", "mul"):
+        return x.args
+    if x.op in ("powi", "powq"):
+        return (x.args[0],)
+    if x.op in ("fn", "app"):
+        return x.args[1]
+    return ()
+
+
+def enclose(x: Number, dps: int) -> Any:
+    """An mpmath.iv interval that contains `x` (None: no enclosure for some function in it)."""
+    iv = mpmath.iv
+    saved = iv.prec  # mpmath.iv has no workdps
+    iv.dps = dps
+    try:
+        if isinstance(x, Fraction):
+            return iv.mpf(x.numerator) / x.denominator
+        stack: list[tuple[Real, bool]] = [(x, False)]
+        while stack:
+            node, ready = stack.pop()
+            if node._iv_dps >= dps:
+                continue
+            if not ready:
+                stack.append((node, True))
+                stack.extend((k, False) for k in _kids(node)
+                             if isinstance(k, Real) and k._iv_dps < dps)
+                continue
+            node._iv = _enclose_op(node, iv)
+            node._iv_dps = dps
+        return x._iv
+    finally:
+        iv.prec = saved
+
+
+def _box(k: Number, iv: Any) -> Any:
+    return iv.mpf(k.numerator) / k.denominator if isinstance(k, Fraction) else k._iv
+
+
+def _enclose_op(node: Real, iv: Any) -> Any:
+    op, args = node.op, node.args
+    if op == "rat":
+        return _box(args[0], iv)
+    if op == "const":
+        return _enclose_const(args[0], iv)
+    kids = [_box(k, iv) for k in _kids(node)]
+    if any(k is None for k in kids):
+        return None
+    if op == "add":
+        out = kids[0]
+        for k in kids[1:]:
+            out = out + k
+        return out
+    if op == "mul":
+        out = kids[0]
+        for k in kids[1:]:
+            out = out * k
+        return out
+    if op == "powi":
+        return kids[0] ** args[1]
+    if op == "powq":
+        b, n, d = kids[0], args[1], args[2]
+        if b > 0:
+            return iv.exp(iv.log(b) / d) ** n
+        if b < 0 and d % 2:
+            return (-iv.exp(iv.log(-b) / d)) ** n
+        return None
+    if op == "fn":
+        return _enclose_fn(args[0], kids, iv)
+    return None  # "app": a function sympy introduced, without an enclosure here
+
+
+def _enclose_const(expr: sp.Basic, iv: Any) -> Any:
+    if expr == sp.pi:
+        return +iv.pi
+    if expr == sp.E:
+        return iv.exp(1)
+    try:  # sympy's evalf keeps track of its error; widen by far more than it
+        v = sp.N(expr, iv.dps + 20)
+        if not v.is_real or not v.is_finite:
+            return None
+        c = iv.mpf(str(v))
+        return c + iv.mpf([-1, 1]) * iv.mpf(10) ** -(iv.dps + 5) * (1 + abs(c))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _enclose_fn(name: str, xs: list[Any], iv: Any) -> Any:
+    x = xs[0]
+    zero = iv.mpf(0)
+    match name:
+        case "sigmoid":
+            return 1 / (1 + iv.exp(-x))
+        case "tanh":  # x occurs once: the enclosure stays tight
+            return 1 - 2 / (iv.exp(2 * x) + 1)
+        case "softplus":
+            return iv.log1p(iv.exp(x))
+        case "exp":
+            return iv.exp(x)
+        case "log":
+            return iv.log(x) if x > 0 else None
+        case "sin":
+            return iv.sin(x)
+        case "cos":
+            return iv.cos(x)
+        case "relu":
+            return iv.mpf([max(x.a, zero).a, max(x.b, zero).b])
+        case "Abs":
+            return abs(x)
+        case "Max" | "Min":
+            pick = max if name == "Max" else min
+            return iv.mpf([pick(k.a for k in xs).a, pick(k.b for k in xs).b])
+        case "pow":
+            return iv.exp(xs[1] * iv.log(x)) if x > 0 else None
+        case "re" | "conjugate":
+            return x
+    return None
+
+
+def _to_sympy(x: Real) -> sp.Expr | None:
+    """The exact value of `x` as a sympy expression (None when too big to try a proof on)."""
+    memo: dict[int, sp.Expr] = {}
+    stack: list[tuple[Any, bool]] = [(x, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in memo:
+            continue
+        if isinstance(node, Fraction):
+            memo[id(node)] = sp.Rational(node.numerator, node.denominator)
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((k, False) for k in _kids(node) if id(k) not in memo)
+            continue
+        if len(memo) > PROOF_NODES:
+            return None
+        kids = [memo[id(k)] for k in _kids(node)]
+        op, args = node.op, node.args
+        if op == "add":
+            out = sp.Add(*kids)
+        elif op == "mul":
+            out = sp.Mul(*kids)
+        elif op == "powi":
+            out = kids[0] ** args[1]
+        elif op == "powq":
+            b, n, d = kids[0], args[1], args[2]
+            out = (b ** sp.Rational(1, d) if d % 2 == 0
+                   else sp.sign(b) * sp.Abs(b) ** sp.Rational(1, d)) ** n
+        elif op == "fn":
+            f = _SYMPY.get(args[0])
+            if f is None:
+                return None
+            out = f(*kids)
+        elif op == "app":
+            out = args[0](*kids)
+        elif op == "const":
+            out = args[0]
+        else:  # "rat"
+            out = sp.Rational(args[0].numerator, args[0].denominator)
+        memo[id(node)] = out
+    return memo[id(x)]
+
+
+_SYMPY: dict[str, Any] = {
+    "sigmoid": sigmoid, "tanh": sp.tanh, "softplus": softplus, "relu": relu, "exp": sp.exp,
+    "log": sp.log, "sin": sp.sin, "cos": sp.cos, "Abs": sp.Abs, "Max": sp.Max, "Min": sp.Min,
+    "pow": sp.Pow, "re": sp.re, "conjugate": sp.conjugate,
+}
+
+
+def _proved_zero(x: Real) -> bool | None:
+    """True when sympy proves `x` exactly 0, False when it proves it nonzero, else None."""
+    try:
+        e = _to_sympy(x)
+        if e is None:
+            return None
+        if e == 0:
+            return True
+        z = e.is_zero
+        if z is not None:
+            return bool(z)
+        e = e.rewrite(sp.exp)  # σ, tanh, softplus in exponentials: 1/(1 + e^0) − 1/2 is 0
+        if e == 0:
+            return True
+        if tree_size(e, SIMPLIFY_TREE) <= SIMPLIFY_TREE and sp.simplify(e) == 0:
+            return True
+    except Exception:  # noqa: BLE001 - sympy may fail in many ways; then it proved nothing
+        return None
+    return None
+
+
+# functions
+
+
+def _compare(a: Number, b: Number) -> int | None:
+    return sign(_minus(a, b))
+
+
+def _extreme(name: str, xs: Sequence[Number]) -> Number:
+    """max/min, decided pairwise; an undecided tie keeps the value (it is continuous)."""
+    best = xs[0]
+    for x in xs[1:]:
+        s = _compare(x, best)
+        if s is None:
+            mids = [_mid(k) for k in xs]
+            return Real(max(mids) if name == "Max" else min(mids), "fn", (name, tuple(xs)))
+        if (s > 0) if name == "Max" else (s < 0):
+            best = x
+    return best
+
+
+_SPECIAL_AT_ZERO: dict[str, Fraction] = {
+    "sigmoid": _HALF, "tanh": _ZERO, "exp": _ONE, "sin": _ZERO, "cos": _ONE,
+}
+_SMOOTH = ("sigmoid", "tanh", "softplus", "exp", "sin", "cos")
+_RELATIONS = {"StrictGreaterThan": lambda s: s > 0, "GreaterThan": lambda s: s >= 0,
+              "StrictLessThan": lambda s: s < 0, "LessThan": lambda s: s <= 0,
+              "Equality": lambda s: s == 0, "Unequality": lambda s: s != 0}
+
+
+class ExactAlgebra(Algebra):
+    """Fractions where the arithmetic is rational, Reals (with sound sign decisions) where it
+    is not; NoValue with the reason where a value is undefined or a kink cannot be decided.
+    Follows sympy's conventions: Heaviside(0, h0) = h0 (½ without h0), sign(0) = 0."""
+
+    def rational(self, p: int, q: int) -> Fraction:
+        return Fraction(p, q)
+
+    def const(self, expr: sp.Basic) -> Any:
+        return Real(mpmath.mpf(sp.N(expr, mpmath.mp.dps + 5)), "const", (expr,))
+
+    def add(self, xs: Sequence[Any]) -> Any:
+        return plus(xs)
+
+    def mul(self, xs: Sequence[Any]) -> Any:
+        return times(xs)
+
+    def powi(self, b: Any, n: int) -> Any:
+        return _powi(b, n)
+
+    def powq(self, b: Any, n: int, d: int) -> Any:
+        return _powq(b, n, d)
+
+    def apply(self, cls: type, xs: Sequence[Any]) -> Any:
+        name = cls.__name__
+        if name in _RELATIONS:
+            s = _compare(xs[0], xs[1])
+            return NoValue(KINK) if s is None else Fraction(int(_RELATIONS[name](s)))
+        if name in _KNOWN:
+            return self.func(name, xs)
+        # a function sympy introduced itself (atan2, floor … in |f|′): computed by mpmath or
+        # sympy, carried without an enclosure (so no kink is ever decided from it)
+        out = _MP.apply(cls, [_mid(x) for x in xs])
+        return out if isinstance(out, NoValue) else Real(out, "app", (cls, tuple(xs)))
+
+    def func(self, name: str, xs: Sequence[Any]) -> Any:
+        x = xs[0]
+        exact = isinstance(x, Fraction)
+        match name:
+            case "relu":
+                s = sign(x)
+                if s is None:
+                    return Real(max(_mid(x), 0), "fn", ("relu", (x,)))
+                return x if s > 0 else _ZERO
+            case "Abs":
+                s = sign(x)
+                if s is None:
+                    return Real(abs(_mid(x)), "fn", ("Abs", (x,)))
+                return x if s > 0 else (_neg(x) if s < 0 else _ZERO)
+            case "Max" | "Min":
+                return _extreme(name, xs)
+            case "Heaviside":
+                s = sign(x)
+                if s is None:
+                    return NoValue(KINK)
+                at_zero = xs[1] if len(xs) > 1 else _HALF
+                return _ONE if s > 0 else (_ZERO if s < 0 else at_zero)
+            case "sign":
+                s = sign(x)
+                return NoValue(KINK) if s is None else Fraction(s)
+            case "log":
+                if exact and x == 1:
+                    return _ZERO
+                s = sign(x)
+                if s is None:
+                    return NoValue(KINK)
+                if s <= 0:
+                    return NoValue(log_note(_mid(x)))
+                return Real(mpmath.log(_mid(x)), "fn", ("log", (x,)))
+            case "pow":
+                s = sign(x)
+                if s is None:
+                    return NoValue(KINK)
+                if s <= 0:
+                    return NoValue(pow_note(_mid(x)))
+                e = xs[1]
+                if isinstance(e, Fraction):
+                    if e.denominator == 1:
+                        return _powi(x, e.numerator)
+                    if e.denominator.bit_length() <= 16:
+                        return _powq(x, e.numerator, e.denominator)
+                return Real(mpmath.power(_mid(x), _mid(e)), "fn", ("pow", tuple(xs)))
+            case "re" | "conjugate":
+                return x
+            case "im":
+                return _ZERO
+            case "arg":
+                s = sign(x)
+                if s is None:
+                    return NoValue(KINK)
+                return _ZERO if s >= 0 else self.const(sp.pi)
+        if name in _SMOOTH:
+            if exact and not x and name in _SPECIAL_AT_ZERO:
+                return _SPECIAL_AT_ZERO[name]
+            return Real(_MP.func(name, [_mid(x)]), "fn", (name, (x,)))
+        out = _MP.func(name, [_mid(k) for k in xs])
+        return out if isinstance(out, NoValue) else Real(out, "fn", (name, tuple(xs)))
+
+
+_KNOWN = frozenset(("relu", "Abs", "Max", "Min", "Heaviside", "sign", "log", "pow", "re",
+                    "conjugate", "im", "arg", *_SMOOTH))
+
+
+# for the records
+
+
+def exact_text(x: Any) -> str | None:
+    """An exact rational as text ('0', '-3/25'); None for Reals and NoValue."""
+    if isinstance(x, Fraction):
+        return str(x)
+    return None
+
+
+def to_float(x: Any) -> float | None:
+    """`x` as a float: None for NoValue and beyond a float; a Real too close to 0 to tell is
+    checked for being exactly 0 (then 0.0, not 1e-41)."""
+    if isinstance(x, NoValue):
+        return None
+    if isinstance(x, Fraction):
+        try:
+            return float(x)
+        except OverflowError:
+            return None
+    if abs(x.mid) < TINY and is_zero(x):
+        return 0.0
+    f = float(x.mid)
+    return f if f not in (float("inf"), float("-inf")) and f == f else None
+
+
+def exact_leaves(leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
+    """Leaf values as the exact algebra's numbers; NoValue('x1 has no value') where none."""
+    return {n: (_cap(Fraction(v)) if v is not None else NoValue(f"{n} has no value"))
+            for n, v in leaf_values.items()}
+
+
+def at_point(network: Any, leaf_values: Mapping[str, Fraction | None]) -> SympyPoint:
+    """The network's sympy expressions evaluated exactly at the point (one forward pass)."""
+    return SympyPoint(network, exact_leaves(leaf_values), ExactAlgebra())

@@ -1,0 +1,198 @@
+"""Derivatives simplified for reading — only when proved equal, and within a time budget.
+
+sympy.diff of (out − y)² is −2·y + 2·out; a reader expects 2·(out − y). The question's
+direct derivative comes out as (Out − y)·(2·… + 2·…)/2. This module tries a few rewritings
+that textbooks use and keeps the shortest that is proved equal to sympy's form:
+
+- common factors pulled out and constants cancelled (`sympy.factor_terms`);
+- the network's own definitions read backwards: a node a = exp(z)/s turns exp(z) into a·s,
+  and exp(−b − w·h …) into exp(−z), so softmax with cross-entropy reads a1·(a2·(y1 + y2 +
+  y3) − y1) (the textbook a − y once the targets add up to 1);
+- terms collected by node (σ(1 − σ) and 1 − tanh² are written so by calculus already).
+
+"Proved equal": either `sympy.expand(raw − simplified) == 0` in the network's names, or —
+when a definition was used — the same identity with every node replaced by its expression,
+checked exactly (expand) or by the modular identity test of `verify` (Schwartz–Zippel); a
+numeric agreement is not enough. Anything that runs past the budget or fails the proof is
+shown as sympy wrote it. JSON keeps sympy's forms under their keys and adds these.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..analyses.explanation import Explanation
+from ..calculus import Network, rewrite, tree_size
+from ..verify.methods import verify
+
+__all__ = ["Readable", "readable", "simplify", "BUDGET_SECONDS", "MAX_TREE"]
+
+BUDGET_SECONDS = 3.0  # for all the simplifications of one explanation
+MAX_TREE = 400  # larger expressions are shown as sympy wrote them
+PROOF_TREE = 2_000  # exact proofs (expand, cancel) on trees up to this size
+MAX_FACTORS = 2_000  # distinct local partials simplified at most
+
+
+@dataclass(frozen=True)
+class Readable:
+    """The forms shown to people: simplified local partials and direct derivative."""
+
+    factors: Mapping[sp.Basic, sp.Expr] = field(default_factory=dict)  # raw → simplified
+    direct: sp.Expr | None = None  # the direct derivative in names, simplified (None: not)
+    note: str | None = None  # why the direct derivative was not simplified
+
+    def factor(self, f: sp.Expr) -> sp.Expr:
+        """The form of a local partial to show (itself when nothing shorter was proved)."""
+        return self.factors.get(f, f)
+
+    def term(self, factors: Iterable[sp.Expr]) -> sp.Expr:
+        """A path's product, of the shown forms."""
+        return sp.Mul(*(self.factor(f) for f in factors))
+
+
+class _Rules:
+    """The network's definitions, read backwards, for one explanation."""
+
+    def __init__(self, net: Network, weight: str, loss: str) -> None:
+        self.net = net
+        self.weight = weight
+        self.composed = net.compose(loss, free=weight)
+        sym = net.symbols
+        table: dict[sp.Basic, sp.Expr] = {}
+        for n, e in self.composed.items():
+            if n in net.exprs and e.args and e is not sym[n]:
+                for c in (1, -1, 2, -2):  # exp(−b − w·h) is exp(−z); 2·b + 2·w·h is 2·z
+                    table.setdefault(e if c == 1 else sp.expand(c * e), c * sym[n])
+        self.table = table
+        # a = N/D: N → a·D (softmax: exp(z) → a·s); in names, on the nodes used here
+        self.backwards = []
+        for n, e in net.exprs.items():
+            if n in self.composed:
+                num, den = sp.fraction(e)
+                if den != 1 and num.args:
+                    self.backwards.append((num, sym[n] * den))
+        self.node_subs = {sym[n]: c for n, c in self.composed.items() if c is not sym[n]}
+        # nearest the loss first: collect a·(y1 + y2) before the factors further back
+        self.nodes = [sym[n] for n in reversed(list(net.exprs)) if n in self.composed]
+
+    def in_names(self, expr: sp.Expr) -> sp.Expr:
+        out = rewrite(expr, self.table)
+        for old, new in self.backwards:
+            if out.has(old):
+                out = out.subs(old, new)
+        return out
+
+    def proved(self, raw: sp.Expr, new: sp.Expr, used_definitions: bool) -> bool:
+        try:
+            if sp.expand(raw - new) == 0:
+                return True
+        except (RecursionError, MemoryError):  # pragma: no cover - guarded by MAX_TREE
+            return False
+        if not used_definitions:
+            return False
+        lhs, rhs = raw.xreplace(self.node_subs), new.xreplace(self.node_subs)
+        if tree_size(lhs, PROOF_TREE) + tree_size(rhs, PROOF_TREE) <= PROOF_TREE:
+            # exp(a + b) = exp(a)·exp(b) by expand, then a rational function in the atoms
+            if sp.cancel(sp.together(sp.expand(lhs - rhs))) == 0:
+                return True
+        v = verify(self.net, self.weight, new, lhs, self.composed)
+        return v.verified and v.method in ("exact", "modular")
+
+
+def _size(expr: sp.Expr) -> tuple[int, int]:
+    return (sp.count_ops(expr), len(str(expr)))
+
+
+def simplify(expr: sp.Expr, rules: _Rules | None, deadline: float,
+             leaves: sp.Expr | None = None) -> sp.Expr:
+    """The shortest proved-equal reading of `expr`, or `expr` itself. `leaves` is the same
+    expression written in leaves (sympy's direct derivative), read into names afresh."""
+    if not expr.args or tree_size(expr, MAX_TREE) > MAX_TREE:
+        return expr
+    best, best_size = expr, _size(expr)
+    tries: list[tuple[str, bool]] = [("factor_terms", False)]
+    if rules is not None:
+        tries += [("names", True), ("cancel", True), ("collect", True)]
+    base = expr
+    for how, definitions in tries:
+        if time.monotonic() > deadline:
+            break
+        try:
+            if how == "factor_terms":
+                cand = sp.factor_terms(expr)
+            else:
+                if how == "names":
+                    base = rules.in_names(expr if leaves is None else leaves)  # type: ignore
+                    if tree_size(base, MAX_TREE) > MAX_TREE:
+                        break
+                    cand = sp.factor_terms(base)
+                elif how == "cancel":
+                    cand = sp.factor_terms(sp.cancel(base))
+                else:
+                    nodes = [s for s in rules.nodes if base.has(s)]  # type: ignore[union-attr]
+                    cand = sp.factor_terms(sp.collect(sp.expand(base), nodes))
+        except (RecursionError, MemoryError, sp.PolynomialError):  # pragma: no cover
+            continue
+        size = _size(cand)
+        shorter = size[0] < best_size[0] if definitions else size < best_size
+        if shorter and rules_proved(rules, expr, cand, definitions):
+            best, best_size = cand, size
+    return best
+
+
+def rules_proved(rules: _Rules | None, raw: sp.Expr, new: sp.Expr, definitions: bool) -> bool:
+    if rules is None:
+        try:
+            return sp.expand(raw - new) == 0
+        except (RecursionError, MemoryError):  # pragma: no cover
+            return False
+    return rules.proved(raw, new, definitions)
+
+
+_CACHE: dict[int, tuple[object, Readable]] = {}  # id → (explanation kept alive, result)
+
+
+def readable(ex: Explanation, budget: float = BUDGET_SECONDS) -> Readable:
+    """The simplified forms for `ex` (computed once per explanation)."""
+    hit = _CACHE.get(id(ex))
+    if hit is not None and hit[0] is ex:
+        return hit[1]
+    deadline = time.monotonic() + budget
+    net = ex.network or Network(ex.spec)
+    try:
+        rules: _Rules | None = _Rules(net, ex.weight, ex.loss) \
+            if len(net.exprs) <= 500 else None
+    except (RecursionError, MemoryError):  # pragma: no cover
+        rules = None
+    factors: dict[sp.Basic, sp.Expr] = {}
+    seen: set[sp.Basic] = set()
+    for p in ex.paths:
+        for f in p.factors:
+            if f in seen or len(seen) >= MAX_FACTORS:
+                continue
+            seen.add(f)
+            if time.monotonic() > deadline:
+                break
+            new = simplify(f, rules, deadline)
+            if new is not f and new != f:
+                factors[f] = new
+    direct, note = None, None
+    if not ex.direct_computed:
+        note = "sympy.diff did not finish in time"
+    elif tree_size(ex.direct_names, MAX_TREE) > MAX_TREE:
+        note = "too large to simplify"
+    elif time.monotonic() > deadline:
+        note = f"not simplified within {budget:g} s"
+    else:
+        new = simplify(ex.direct_names, rules, deadline, ex.direct)
+        if new != ex.direct_names:
+            direct = new
+    out = Readable(factors, direct, note)
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    _CACHE[id(ex)] = (ex, out)
+    return out
