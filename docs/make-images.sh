@@ -2,6 +2,8 @@
 # Regenerate the pictures README.md shows, from examples/question.yaml:
 #   docs/question-graph.png  `pathgrad graph` (matplotlib)
 #   docs/question-page.png   the `--format html` page in headless chromium, path 1 lit
+#   docs/routes.png          `pathgrad lengths --by route`: plain RNN vs LSTM vs GRU from x1
+#   docs/routes-steps.png    `pathgrad lengths --steps`: each route's |gradient| as T grows
 # Run after the README's set-up command: docs/make-images.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
   --disable-background-networking --disable-component-update --disable-sync \
   --hide-scrollbars --user-data-dir="$tmp/profile" --window-size=1100,860 \
   --screenshot="$PWD/docs/question-page.png" "file://$tmp/question.html#path=1" 2>/dev/null
-echo "wrote docs/question-graph.png docs/question-page.png"
+"$pathgrad" lengths examples/rnn.yaml examples/lstm.yaml examples/gru.yaml --by route \
+  -o docs/routes.png
+"$pathgrad" lengths docs/rnn12.yaml docs/lstm12.yaml --steps 2-12 --measure magnitude \
+  -o docs/routes-steps.png
+echo "wrote docs/question-graph.png docs/question-page.png docs/routes.png docs/routes-steps.png"

@@ -15,11 +15,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load": "spec.check",
+    "load": "api",
     "Spec": "spec.model",
     "Limits": "spec.values",
-    "explain": "analyses.explanation",
-    "Explanation": "analyses.explanation",
+    "explain": "api",
+    "Explanation": "api",
     "PathTerm": "analyses.explanation",
     "top_paths": "analyses.toppaths",
     "TopPaths": "analyses.toppaths",
@@ -36,6 +36,7 @@ _EXPORTS = {
     "GraphError": "errors",
     "UsageError": "errors",
     "LimitError": "errors",
+    "widget": "widget",  # the live page in Jupyter; needs the notebook extra
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -12,8 +12,9 @@ agreement is tested on random DAGs in tests/test_engines.py).
 
 from __future__ import annotations
 
+import bisect
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cmp_to_key
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "sum_index",
     "tree_size",
     "product",
+    "products",
     "SYMENGINE_FUNCTIONS",
     "to_symengine",
     "symengine_derivative",
@@ -189,6 +191,8 @@ _BINARY = {
 
 def tree_size(expr: sp.Basic, limit: int | None = None) -> int:
     """Size of `expr` written out as a tree, counted on its DAG (memoised, big-int safe)."""
+    if limit is not None and len(expr.args) >= limit:
+        return len(expr.args) + 1  # past the limit already: no need to walk a huge sum
     memo: dict[int, int] = {}
     stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
     keep: list[sp.Basic] = []  # keeps ids alive while memo holds them
@@ -205,6 +209,385 @@ def tree_size(expr: sp.Basic, limit: int | None = None) -> int:
         stack.append((node, True))
         stack.extend((a, False) for a in node.args if id(a) not in memo)
     return memo[id(expr)]
+
+
+# --- products: sp.Mul(*factors) for the many path terms, without sympy's flatten each time ---
+
+
+def product(factors: Sequence[sp.Expr]) -> sp.Expr:
+    """sp.Mul(*factors): the same object sympy builds (see `products`)."""
+    return products([factors])[0]
+
+
+def products(many: Iterable[Sequence[sp.Expr]]) -> list[sp.Expr]:
+    """[sp.Mul(*factors) for factors in many], identical objects, faster for path terms.
+
+    A path's term multiplies a dozen local partials (w, a(1 − a), Out − y …): sympy's Mul
+    flattens and sorts them with Basic.compare, about 0.5 ms a term, seconds for 10⁴ paths.
+    Here each distinct factor is split into (coefficient, base → exponent) once, the bases are
+    merged, and the arguments are sorted by ranks Basic.compare gives once per distinct
+    argument. Anything unusual (numbers or exp as bases, a lone number times a sum) goes to
+    sp.Mul itself; tests/test_engines.py checks the results are identical to sp.Mul's.
+    """
+    merged: list[tuple[Sequence[sp.Expr], Any, list[sp.Basic] | None]] = []
+    for factors in many:
+        merged.append((factors, *_merge(factors)))
+    _CANON.add(a for _, _, args in merged if args for a in args)
+    out = []
+    for factors, coeff, args in merged:
+        if args is None:
+            out.append(sp.Mul(*factors))
+            continue
+        if not args:
+            out.append(coeff)
+            continue
+        args.sort(key=_CANON.rank.__getitem__)
+        if coeff is not sp.S.One:
+            args.insert(0, coeff)
+        out.append(args[0] if len(args) == 1 else sp.Mul._from_args(args, True))
+    return out
+
+
+_SPLIT: dict[sp.Basic, tuple[Any, tuple[tuple[sp.Basic, sp.Expr], ...]] | None] = {}
+_POWS: dict[tuple[sp.Basic, sp.Expr], sp.Expr] = {}
+
+
+def _split(f: sp.Expr) -> tuple[Any, tuple[tuple[sp.Basic, sp.Expr], ...]] | None:
+    """f as (rational coefficient, ((base, exponent), …)); None for what only sp.Mul knows."""
+    if f in _SPLIT:
+        return _SPLIT[f]
+    out: Any = None
+    coeff, args = f.as_coeff_mul()
+    if coeff.is_Rational and not coeff.is_zero:
+        pairs = []
+        for a in args:
+            b, e = (a.base, a.exp) if isinstance(a, sp.Pow) else (a, sp.S.One)
+            if b.is_Number or b is sp.E or isinstance(a, sp.exp) or not a.is_commutative:
+                break  # numbers fold into the coefficient, exps combine: sympy's business
+            pairs.append((b, e))
+        else:
+            out = (coeff, tuple(pairs))
+    if len(_SPLIT) > 100_000:
+        _SPLIT.clear()
+    _SPLIT[f] = out
+    return out
+
+
+def _merge(factors: Sequence[sp.Expr]) -> tuple[Any, list[sp.Basic] | None]:
+    """The coefficient and the (unsorted) arguments of sp.Mul(*factors); None: use sp.Mul."""
+    coeff = sp.S.One
+    exps: dict[sp.Basic, sp.Expr] = {}
+    for f in factors:
+        parts = _split(f) if isinstance(f, sp.Basic) else None
+        if parts is None:
+            return coeff, None
+        c, pairs = parts
+        if c is not sp.S.One:
+            coeff = coeff * c
+        for b, e in pairs:
+            exps[b] = exps[b] + e if b in exps else e
+    args: list[sp.Basic] = []
+    for b, e in exps.items():
+        if e is sp.S.One:
+            args.append(b)
+        elif e.is_zero:
+            continue
+        else:
+            p = _POWS.get((b, e))
+            if p is None:
+                p = _POWS[(b, e)] = sp.Pow(b, e)
+            if not isinstance(p, sp.Pow) or p.base != b:
+                return coeff, None  # the power simplified itself ((x²)^½ …): sympy decides
+            args.append(p)
+    if coeff.is_zero or (coeff is not sp.S.One and len(args) == 1 and args[0].is_Add):
+        return coeff, None  # 0, and 2·(a + b) → 2a + 2b: sympy's own rules
+    return coeff, args
+
+
+class _Canonical:
+    """Ranks in sympy's canonical order (Basic.compare), computed once per distinct object."""
+
+    def __init__(self) -> None:
+        self.rank: dict[sp.Basic, int] = {}
+        self._sorted: list[sp.Basic] = []
+
+    def add(self, items: Iterable[sp.Basic]) -> None:
+        new = {a for a in items if a not in self.rank}
+        if not new:
+            return
+        key = cmp_to_key(sp.Basic.compare)
+        fresh = sorted(new, key=key)
+        if len(self._sorted) > 200_000:
+            self._sorted = []
+        keys = [key(a) for a in self._sorted]
+        merged: list[sp.Basic] = []
+        i = 0
+        for a in fresh:  # merge two sorted lists: O(n) compares, not a full re-sort
+            ka = key(a)
+            j = bisect.bisect_left(keys, ka, i)
+            merged.extend(self._sorted[i:j])
+            merged.append(a)
+            i = j
+        merged.extend(self._sorted[i:])
+        self._sorted = merged
+        self.rank = {a: r for r, a in enumerate(merged)}
+
+
+_CANON = _Canonical()
+
+
+# --- symengine: the composed loss and its derivative ----------------------------------------
+
+
+class EngineError(Exception):
+    """symengine met something the translation does not cover (the caller falls back)."""
+
+
+_SE_SIGMOID = se.Function("sigmoid")
+_SE_RELU = se.Function("relu")
+_SE_SOFTPLUS = se.Function("softplus")
+_SE_HEAVISIDE = se.Function("Heaviside")  # Heaviside(x, value at 0), as sympy writes it
+
+SYMENGINE_FUNCTIONS: dict[str, Any] = {
+    "sigmoid": _SE_SIGMOID,
+    "tanh": se.tanh,
+    "relu": _SE_RELU,
+    "softplus": _SE_SOFTPLUS,
+    "exp": se.exp,
+    "log": se.log,
+    "sqrt": se.sqrt,
+    "abs": se.Abs,
+    "sin": se.sin,
+    "cos": se.cos,
+    "max": se.Max,
+    "min": se.Min,
+}
+
+_SE_BINARY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "^": lambda a, b: a**b,
+}
+
+
+def to_symengine(expr: g.Expr, env: Mapping[str, Any]) -> Any:
+    """A parsed AST as symengine, names looked up in `env` (a symbol, or a node's composed
+    expression: composing is converting). Iterative; subtrees a builder shares are done once."""
+    done: dict[int, Any] = {}
+    stack: list[tuple[g.Expr, bool]] = [(expr, False)]
+    keep: list[g.Expr] = []
+    while stack:
+        e, ready = stack.pop()
+        if id(e) in done:
+            continue
+        if isinstance(e, g.Num):
+            out = se.Rational(e.value.numerator, e.value.denominator)
+        elif isinstance(e, g.Name):
+            if e.id in env:
+                out = env[e.id]
+            elif e.id == "pi":
+                out = se.pi
+            else:
+                raise KeyError(e.id)
+        else:
+            kids = (e.operand,) if isinstance(e, g.Neg) else (
+                (e.left, e.right) if isinstance(e, g.BinOp) else e.args)
+            if not ready:
+                stack.append((e, True))
+                stack.extend((k, False) for k in reversed(kids) if id(k) not in done)
+                continue
+            xs = [done[id(k)] for k in kids]
+            if isinstance(e, g.Neg):
+                out = -xs[0]
+            elif isinstance(e, g.BinOp):
+                out = _SE_BINARY[e.op](xs[0], xs[1])
+            else:
+                out = SYMENGINE_FUNCTIONS[e.func](*xs)
+        done[id(e)] = out
+        keep.append(e)
+    return done[id(expr)]
+
+
+def _dag(expr: Any, stop: tuple[type, ...] = ()) -> Iterator[Any]:
+    """Each distinct subexpression of a symengine expression once (not below `stop` types)."""
+    seen = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        yield e
+        if not isinstance(e, stop):
+            stack.extend(e.args)
+
+
+def symengine_tree_size(expr: Any, limit: int) -> int:
+    """Size of a symengine expression written out as a tree, counted on its DAG (each
+    distinct subexpression once), stopping once past `limit`."""
+    size: dict[Any, int] = {}
+    stack: list[tuple[Any, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in size:
+            continue
+        args = e.args
+        if args and not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in args if a not in size)
+            continue
+        size[e] = 1 + sum(size[a] for a in args)
+        if size[e] > limit:
+            return size[e]
+    return size[expr]
+
+
+def _fdiff(name: str, z: Any) -> Any:
+    """The textbook derivative of a custom function, as calculus' sympy classes define it."""
+    if name == "sigmoid":
+        s = _SE_SIGMOID(z)
+        return s * (1 - s)
+    if name == "softplus":
+        return _SE_SIGMOID(z)
+    if name == "relu":
+        return _SE_HEAVISIDE(z, se.Rational(1, 2))
+    raise EngineError(f"no derivative for {name}")
+
+
+def symengine_derivative(expr: Any, x: Any) -> Any:
+    """d expr / d x in symengine, with the derivatives symengine leaves unevaluated supplied
+    the way sympy writes them: σ′ = σ(1 − σ), softplus′ = σ, relu′ = Heaviside(z, 0),
+    |f|′ = sign(f)·f′, max/min′ = Heaviside of the differences (½ at a tie), term by term."""
+    memo: dict[Any, Any] = {}
+
+    def d(e: Any) -> Any:
+        if e in memo:
+            return memo[e]
+        raw = se.diff(e, x)
+        fixes = {}
+        for node in _dag(raw, stop=(se.Subs, se.Derivative)):
+            if isinstance(node, se.Subs):
+                inner = node.expr
+                if not (isinstance(inner, se.Derivative) and len(node.variables) == 1
+                        and isinstance(inner.expr, se.FunctionSymbol)):
+                    raise EngineError(f"unexpected {node}")
+                fixes[node] = _fdiff(inner.expr.get_name(), node.point[0])
+            elif isinstance(node, se.Derivative):
+                fixes[node] = _chain(node)
+        out = raw.xreplace(fixes) if fixes else raw
+        memo[e] = out
+        return out
+
+    def _chain(node: Any) -> Any:
+        f, variables = node.expr, node.variables
+        if len(variables) != 1 or variables[0] != x:
+            raise EngineError(f"unexpected {node}")
+        if isinstance(f, se.FunctionSymbol) and f.args == (x,):
+            return _fdiff(f.get_name(), x)  # σ(x) of the variable itself: no Subs
+        args = f.args
+        if isinstance(f, se.Abs):
+            return se.sign(args[0]) * d(args[0])
+        if isinstance(f, (se.Max, se.Min)):
+            half = se.Rational(1, 2)
+            big = isinstance(f, se.Max)
+            terms = []
+            for i, a in enumerate(args):
+                others = args[:i] + args[i + 1:]
+                rest = others[0] if len(others) == 1 else type(f)(*others)
+                gap = a - rest if big else rest - a  # sympy's Max/Min.fdiff
+                terms.append(_SE_HEAVISIDE(gap, half) * d(a))
+            return se.Add(*terms)
+        raise EngineError(f"symengine cannot differentiate {f}")
+
+    return d(expr)
+
+
+_SP_BY_TYPE: dict[str, Any] = {
+    "tanh": sp.tanh, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "Abs": sp.Abs,
+    "sign": sp.sign, "Max": sp.Max, "Min": sp.Min,
+}
+_SP_BY_NAME: dict[str, Any] = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus,
+                               "Heaviside": sp.Heaviside}
+
+
+def from_symengine(expr: Any, symbols: Mapping[str, sp.Symbol],
+                   memo: dict[Any, sp.Basic] | None = None) -> sp.Expr:
+    """A symengine expression as sympy, each distinct subexpression converted once (a DAG
+    stays a DAG); names become `symbols[name]`. `memo` may be shared between calls."""
+    memo = {} if memo is None else memo
+    stack: list[tuple[Any, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in memo:
+            continue
+        args = e.args
+        if args and not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in args if a not in memo)
+            continue
+        memo[e] = _one_from_symengine(e, [memo[a] for a in args], symbols)
+    return memo[expr]
+
+
+def _add(xs: list[sp.Basic]) -> sp.Basic:
+    """sp.Add(*xs) for terms symengine has already collected (no two alike): sorted by the
+    canonical ranks instead of Add.flatten's compare-sort, which dominates on sums of
+    hundreds of terms. Anything else goes to sp.Add; tests check the two agree."""
+    if len(xs) < 8:
+        return sp.Add(*xs)
+    coeff = None
+    terms: list[sp.Basic] = []
+    seen = set()
+    for x in xs:
+        if x.is_Number:
+            if coeff is not None or not x.is_Rational:
+                return sp.Add(*xs)
+            coeff = x
+            continue
+        if x.is_Add or not x.is_commutative:
+            return sp.Add(*xs)
+        c, rest = x.as_coeff_Mul()
+        if not c.is_Rational or rest in seen:
+            return sp.Add(*xs)
+        seen.add(rest)
+        terms.append(x)
+    _CANON.add(terms)
+    terms.sort(key=_CANON.rank.__getitem__)
+    if coeff is not None and not coeff.is_zero:
+        terms.insert(0, coeff)
+    return sp.Add._from_args(terms, True)
+
+
+def _one_from_symengine(e: Any, xs: list[sp.Basic], symbols: Mapping[str, sp.Symbol]
+                        ) -> sp.Basic:
+    if isinstance(e, se.Symbol):
+        return symbols[e.name]
+    if isinstance(e, se.Integer):
+        return sp.Integer(int(e))
+    if isinstance(e, se.Rational):
+        return sp.Rational(int(e.p), int(e.q))
+    if isinstance(e, se.Add):
+        return _add(xs)
+    if isinstance(e, se.Mul):
+        return sp.Mul(*xs)
+    if isinstance(e, se.Pow):
+        return sp.exp(xs[1]) if xs[0] is sp.E else sp.Pow(xs[0], xs[1])
+    if isinstance(e, se.FunctionSymbol):
+        name = e.get_name()
+        if name in _SP_BY_NAME:
+            return _SP_BY_NAME[name](*xs)
+    elif not xs:
+        if e == se.pi:
+            return sp.pi
+        if e == se.E:
+            return sp.E
+    else:
+        kind = type(e).__name__
+        if kind in _SP_BY_TYPE:
+            return _SP_BY_TYPE[kind](*xs)
+    raise EngineError(f"cannot bring {e} back from symengine")
 
 
 SumIndex = dict[sp.Basic, list[tuple[frozenset, sp.Symbol]]]
@@ -271,29 +654,86 @@ def rewrite(expr: sp.Basic, table: Mapping[sp.Basic, sp.Symbol],
         sys.setrecursionlimit(old)
 
 
+class _Lazy(Mapping[str, Any]):
+    """name → value, made on first look-up (a 300k-name spec needs few of them)."""
+
+    def __init__(self, names: Any, make: Any) -> None:
+        self._names = names  # a container with the keys, in order
+        self._make = make
+        self._made: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        hit = self._made.get(name)
+        if hit is None:
+            if name not in self._names:
+                raise KeyError(name)
+            hit = self._made[name] = self._make(name)
+        return hit
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _Ordered:
+    """The names of a dict in another order (the nodes in topological order), as a container."""
+
+    def __init__(self, order: tuple[str, ...], members: Mapping[str, object]) -> None:
+        self.order, self.members = order, members
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.members
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in self.order if n in self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+class _Names:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+
+    def __contains__(self, name: object) -> bool:
+        s = self.spec
+        return name in s.inputs or name in s.params or name in s.nodes
+
+    def __iter__(self) -> Iterator[str]:
+        s = self.spec
+        yield from s.inputs
+        yield from s.params
+        yield from s.nodes
+
+    def __len__(self) -> int:
+        s = self.spec
+        return len(s.inputs) + len(s.params) + len(s.nodes)
+
+
 class Network:
-    """A spec in sympy: symbols, node expressions in names, local partials, composition."""
+    """A spec in sympy: symbols, node expressions in names, local partials, composition.
+
+    `symbols` and `exprs` are mappings over every name and node, made on first use: a
+    300k-param spec explained from a weight near the loss builds only what it touches.
+    """
 
     def __init__(self, spec: Spec, graph: Graph | None = None) -> None:
         self.spec = spec
         self.graph = graph if graph is not None else Graph(spec)
-        names: Iterable[str] = [*spec.inputs, *spec.params, *spec.nodes]
-        self.symbols: dict[str, sp.Symbol] = {n: sp.Symbol(n, real=True) for n in names}
-        self.exprs: dict[str, sp.Expr] = {
-            n: to_sympy(spec.nodes[n], self.symbols) for n in self.graph.order if n in spec.nodes
-        }
-        # a node's own expression, looked up to write partials back in the network's names;
-        # plain numbers and lone names are left alone (they would rename every 2 or every x)
-        self._names_table: dict[sp.Basic, sp.Symbol] = {}
-        for n, e in self.exprs.items():
-            if e.args and e not in self._names_table:
-                self._names_table[e] = self.symbols[n]
+        self.symbols: Mapping[str, sp.Symbol] = _Lazy(
+            _Names(spec), lambda n: sp.Symbol(n, real=True))
+        self.exprs: Mapping[str, sp.Expr] = _Lazy(
+            _Ordered(self.graph.order, spec.nodes),
+            lambda n: to_sympy(spec.nodes[n], self.symbols))
+        self.se_symbols: Mapping[str, Any] = _Lazy(_Names(spec), se.Symbol)
         self._partials: dict[tuple[str, str], sp.Expr] = {}
         self._terms: dict[str, dict[sp.Symbol, list[sp.Expr]]] = {}
-
-    def symbol(self, name: str) -> sp.Symbol:
-        """The sympy Symbol of a declared name."""
-        return self.symbols[name]
+        self._constant_nodes: list[str] | None = None
 
     def local_partial(self, u: str, v: str) -> sp.Expr:
         """∂v/∂u with all other names held fixed, written in the network's names."""
@@ -308,12 +748,37 @@ class Network:
     def _table_for(self, v: str) -> dict[sp.Basic, sp.Symbol]:
         """The names a partial of `v` may be written in: v itself (σ(w·a) → a11) and nodes whose
         expression appears inside v's. Not every node: ∂(w²)/∂w = 2w must not become `a` just
-        because some node a happens to be 2w."""
+        because some node a happens to be 2w. Where two nodes have the same expression, the
+        first in topological order names it. Plain numbers and lone names are left alone
+        (they would rename every 2 or every x)."""
         expr = self.exprs[v]
         inside = set(sp.preorder_traversal(expr)) if tree_size(expr, 500) <= 500 else {expr}
-        table = {e: s for e, s in self._names_table.items() if e in inside}
+        table: dict[sp.Basic, sp.Symbol] = {}
+        for n in self._candidates(v):
+            e = self.exprs[n]
+            if e.args and e in inside and e not in table:
+                table[e] = self.symbols[n]
         table[expr] = self.symbols[v]
         return table
+
+    def _candidates(self, v: str) -> list[str]:
+        """Nodes whose expression could appear inside v's, in topological order: one that
+        does uses a name v uses (so it is that name's child), or no name at all."""
+        if self._constant_nodes is None:
+            self._constant_nodes = [n for n in self.spec.nodes if not self.graph.deps(n)]
+        succ = self.graph.successors()
+        found = set(self._constant_nodes)
+        for u in self.graph.deps(v):
+            found.update(succ[u])
+        if len(found) * 4 > len(self.graph.order):  # most of the net: walk the order once
+            return [n for n in self.graph.order if n in found]
+        pos = self._position()
+        return sorted(found, key=pos.__getitem__)
+
+    def _position(self) -> dict[str, int]:
+        if not hasattr(self, "_pos"):
+            self._pos = {n: i for i, n in enumerate(self.graph.order)}
+        return self._pos
 
     def _quick_partial(self, u: str, v: str) -> sp.Expr | None:
         """What sympy.diff returns for the shapes networks are made of — x itself, σ(x),
@@ -349,7 +814,7 @@ class Network:
         for n in self.graph.order:
             if n not in needed:
                 continue
-            if n == free or n not in self.exprs:
+            if n == free or n not in self.spec.nodes:
                 composed[n] = self.symbols[n]
                 continue
             e = self.exprs[n]
@@ -361,17 +826,24 @@ class Network:
             composed[n] = e.xreplace(subs) if subs else e
         return composed
 
+    def compose_symengine(self, target: str, free: str | None = None) -> dict[str, Any]:
+        """`compose` in symengine: each node `target` depends on, in leaves (C++, fast)."""
+        needed = self.graph.ancestors_and_self(target)
+        composed: dict[str, Any] = {}
+        nodes = self.spec.nodes
+        for n in self.graph.order:
+            if n not in needed:
+                continue
+            if n == free or n not in nodes:
+                composed[n] = self.se_symbols[n]
+            else:
+                composed[n] = to_symengine(nodes[n], composed)
+        return composed
+
     def composed_table(self, composed: Mapping[str, sp.Expr]) -> dict[sp.Basic, sp.Symbol]:
         """Composed node expression → node symbol, upstream nodes first, for `rewrite`."""
         table: dict[sp.Basic, sp.Symbol] = {}
         for n, e in composed.items():
-            if n in self.exprs and e.args and e not in table:
+            if n in self.spec.nodes and e.args and e not in table:
                 table[e] = self.symbols[n]
         return table
-
-    def leaf_values(self, overrides: Mapping[str, Fraction | None] | None = None) -> dict:
-        """Values of inputs and params from the spec, with `overrides` applied."""
-        values = {**self.spec.inputs, **self.spec.params}
-        if overrides:
-            values.update(overrides)
-        return values

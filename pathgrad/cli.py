@@ -82,6 +82,11 @@ def _values(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+_DIGITS = click.option(
+    "--digits", type=click.IntRange(1, 17), default=6, show_default=True, metavar="N",
+    help="Significant digits of every number shown (the same in every format).")
+
+
 def _write(path: str, text: str | bytes, spec_path: str | None) -> None:
     """Write `text` (or bytes) to `path` atomically, or to standard output for `-o -`."""
     if path == "-":
@@ -104,7 +109,7 @@ def _console() -> Any:
 def _emit(render: Callable[[], Any], output: str | None, spec_path: str) -> None:
     """Print a renderable or text, or write it to `output`."""
     result = render()
-    if isinstance(result, str):
+    if isinstance(result, str | bytes):
         if output:
             _write(output, result, spec_path)
         else:
@@ -153,6 +158,18 @@ class OneLineGroup(click.Group):
         except click.UsageError as exc:
             raise UsageFailure(exc) from None
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's whole first sentence, wrapped, instead of click's cut at the
+        terminal's width with '...'."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pathgrad")
@@ -173,11 +190,15 @@ def cli() -> None:
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override an input or param value (repeatable).")
 @click.option("-f", "--format", "fmt", default=None,
-              type=click.Choice(["table", "json", "latex", "markdown", "html"]),
+              type=click.Choice(["table", "json", "latex", "markdown", "html", "beamer"]),
               help="Output format (default: table, or from -o's extension: .txt .json .tex "
-                   ".md .html).")
+                   ".md .html, and .pdf: the LaTeX compiled with pdflatex). beamer: slides "
+                   "that step through the paths (-o talk.tex or talk.pdf; --top K).")
 @click.option("--fragment", is_flag=True,
               help="With --format latex: only the math (align* blocks), no document around it.")
+@click.option("--interactive", is_flag=True,
+              help="With --format html: the live page (sliders, click a node to light its "
+                   "paths, step through backprop); see `pathgrad page`.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of the terminal (atomically).")
 @click.option("--max-paths", type=click.IntRange(min=1), default=10_000, show_default=True,
@@ -190,9 +211,14 @@ def cli() -> None:
               metavar="SECONDS",
               help="Time for sympy.diff of the composed loss; past it, the sum is checked by "
                    "central finite differences on the DAG instead.")
+@_DIGITS
+@click.option("--numbers", is_flag=True,
+              help="Under each path, the value of each local partial in chain order and their "
+                   "product, to follow a path by hand (LaTeX and Markdown always have them).")
 def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, fragment: bool,
             output: str | None, max_paths: int, top: int | None,
-            verify_timeout: float) -> None:
+            verify_timeout: float, interactive: bool = False, digits: int = 6,
+            numbers: bool = False) -> None:
     """Explain ∂loss/∂WEIGHT as a sum over every path from WEIGHT to the loss.
 
     Lists each path with its chain of local partials (loss side first), the value of each
@@ -210,16 +236,31 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
     with _errors():
         from .analyses.explanation import explain as run
 
-        fmt = fmt or _format_from(output)
+        _not_the_spec(output, spec)
+        fmt = fmt or _format_from(output, (*_TEXT_FORMATS, "pdf"))
+        if fmt == "latex" and output and Path(output).suffix.lower() == ".pdf":
+            fmt = "pdf"  # --format latex -o x.pdf: the compiled document
         if fragment and fmt != "latex":
             from .errors import UsageError
 
             raise UsageError("--fragment only applies to LaTeX output",
                              suggestion="add --format latex (or write to a .tex file)")
+        if interactive and (fmt != "html" or top is not None):
+            from .errors import UsageError
+
+            raise UsageError("--interactive writes the live HTML page, not "
+                             + ("--top" if top is not None else fmt),
+                             suggestion="add --format html (or write to a .html file)")
         values = _values(sets)
         s = _load(spec)
+        from .render.formats import Options
+
+        opts = Options(digits=digits, numbers=numbers)
+        if fmt == "beamer":
+            _explain_beamer(s, weight, values, top, output, spec, max_paths, verify_timeout)
+            return
         if top is not None:
-            _explain_top(s, weight, values, top, fmt, output, spec)
+            _explain_top(s, weight, values, top, fmt, output, spec, opts)
             return
         from .render.progressbar import reporter
 
@@ -229,66 +270,95 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
 
         lengths = path_lengths(s, weight, values)
         if fmt == "json":
-            from .render import jsonout, toppaths_json
+            from .render import jsonout
 
-            data = jsonout.explanation(ex)
-            data["path_lengths"] = toppaths_json.path_lengths(lengths)
-            data.update(_route_data(s, weight, values))
+            data = jsonout.explanation(ex, lengths, _route_dist(s, weight, values))
             _emit(lambda: jsonout.dumps(data), output, spec)
-        elif fmt in ("latex", "markdown", "html"):
-            from .render import html, latex, markdown
+        elif fmt == "html" and interactive:
+            from .render import interactive as live
 
-            if fmt == "latex":
-                _emit(lambda: latex.render(ex, fragment=fragment), output, spec)
-            else:
-                _emit(lambda: (html if fmt == "html" else markdown).render(ex), output, spec)
+            _emit(lambda: live.page(explanation=ex), output, spec)
+        elif fmt in ("latex", "markdown", "html", "pdf"):
+            _emit(lambda: _document(ex, fmt, fragment, opts), output, spec)
         elif len(lengths.bins) > 1:  # paths of several lengths: show how they spread
             from rich.console import Group
             from rich.text import Text
 
             from .render import table, toppaths_table
 
-            _emit(lambda: Group(table.explanation(ex), Text(""),
-                                toppaths_table.path_lengths(lengths),
+            _emit(lambda: Group(table.explanation(ex, opts), Text(""),
+                                toppaths_table.path_lengths(lengths, digits),
                                 *_route_parts(s, weight, values)), output, spec)
         else:
             from .render import table
 
-            _emit(lambda: table.explanation(ex), output, spec)
+            _emit(lambda: table.explanation(ex, opts), output, spec)
+    if not ex.verified:
+        click.echo(f"Error: NOT VERIFIED: {ex.verification.detail}", err=True)
+        sys.exit(1)
+
+
+def _document(result: Any, fmt: str, fragment: bool, opts: Any) -> str | bytes:
+    """LaTeX, Markdown, HTML or a compiled PDF of an explanation or of its top K paths."""
+    from .render import html, latex, markdown
+
+    if fmt in ("latex", "pdf"):
+        tex = latex.render(result, fragment=fragment, options=opts)
+        if fmt == "latex":
+            return tex
+        from .render.pdf import compile_pdf
+
+        return compile_pdf(tex)
+    return (html if fmt == "html" else markdown).render(result, options=opts)
+
+
+def _explain_beamer(s: Any, weight: str, values: dict[str, Any], top: int | None,
+                    output: str | None, spec: str, max_paths: int,
+                    verify_timeout: float) -> None:
+    """`explain --format beamer`: the deck as .tex (or compiled, for an -o ending in .pdf)."""
+    from .analyses.backprop import backprop
+    from .analyses.explanation import explain as run
+    from .render import beamer
+    from .render.progressbar import reporter
+
+    ex = run(s, weight, values, max_paths=max_paths, verify_timeout=verify_timeout,
+             progress=reporter())
+    tex = beamer.render(ex, backprop(s, weight, values, max_listing=0), top)
+    if output and Path(output).suffix.lower() == ".pdf":
+        from .render.pdf import compile_pdf
+
+        _write(output, compile_pdf(tex), spec)
+    else:
+        _emit(lambda: tex, output, spec)
     if not ex.verified:
         click.echo(f"Error: NOT VERIFIED: {ex.verification.detail}", err=True)
         sys.exit(1)
 
 
 def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
-                 output: str | None, spec: str) -> None:
-    """`explain --top K`: the K largest paths and the length distribution, table or JSON."""
+                 output: str | None, spec: str, opts: Any) -> None:
+    """`explain --top K`: the K largest paths and the length distribution, in any format."""
     from .analyses.lengths import path_lengths
     from .analyses.toppaths import top_paths
     from .render.progressbar import reporter
 
-    if fmt not in ("table", "json"):
-        from .errors import UsageError
-
-        raise UsageError(f"--top writes a table or JSON, not {fmt}",
-                         suggestion="use --format table or --format json")
     tp = top_paths(s, weight, k, values, progress=reporter())
     lengths = path_lengths(s, weight, values)
     if fmt == "json":
-        from .render import jsonout, toppaths_json
+        from .render import jsonout
 
-        data = toppaths_json.top_paths(tp)
-        data["path_lengths"] = toppaths_json.path_lengths(lengths)
-        data.update(_route_data(s, weight, values))
+        data = jsonout.top_paths(tp, lengths, _route_dist(s, weight, values))
         _emit(lambda: jsonout.dumps(data), output, spec)
+    elif fmt in ("latex", "markdown", "html", "pdf"):
+        _emit(lambda: _document(tp, fmt, False, opts), output, spec)
     else:
         from rich.console import Group
         from rich.text import Text
 
         from .render import toppaths_table
 
-        _emit(lambda: Group(toppaths_table.top_paths(tp), Text(""),
-                            toppaths_table.path_lengths(lengths),
+        _emit(lambda: Group(toppaths_table.top_paths(tp, opts), Text(""),
+                            toppaths_table.path_lengths(lengths, opts.digits),
                             *_route_parts(s, weight, values)), output, spec)
 
 
@@ -306,13 +376,11 @@ def _route_parts(s: Any, weight: str, values: dict[str, Any] | None) -> list[Any
     return [Text(""), routes(dist)]
 
 
-def _route_data(s: Any, weight: str, values: dict[str, Any] | None) -> dict[str, Any]:
-    """{"path_routes": …} for the JSON of a net with steps (rnn, lstm, gru), else {}."""
+def _route_dist(s: Any, weight: str, values: dict[str, Any] | None) -> Any:
+    """The paths by route of a net with steps (rnn, lstm, gru), for JSON's "path_routes"."""
     from .analyses.routes import path_routes
-    from .render.routes_json import route_json
 
-    dist = path_routes(s, weight, values) if weight else None
-    return {} if dist is None else {"path_routes": route_json(dist)}
+    return path_routes(s, weight, values) if weight else None
 
 
 @cli.command()
@@ -328,11 +396,12 @@ def _route_data(s: Any, weight: str, values: dict[str, Any] | None) -> dict[str,
               help="Write to FILE instead of the terminal (atomically).")
 @click.option("--max-paths", type=click.IntRange(min=0), default=10_000, show_default=True,
               help="List and add up the paths too, to compare, when there are at most this many.")
+@_DIGITS
 def backprop(spec: str, weight: str, forward: bool, sets: tuple[str, ...], fmt: str | None,
-             output: str | None, max_paths: int) -> None:
+             output: str | None, max_paths: int, digits: int = 6) -> None:
     """Add up every path from WEIGHT to the loss the way backprop does: without listing them.
 
-    One row per name between WEIGHT and the loss, in reverse topological order:
+    One row per name between WEIGHT and the loss, nearest the loss first:
     δ_v = Σ over v's children c of δ_c · ∂c/∂v, in node names and as a number, with the
     number of paths each δ stands for. δ_WEIGHT is the sum over paths; when there are few
     enough paths they are listed and added up too, to show the two agree. The last lines
@@ -344,7 +413,7 @@ def backprop(spec: str, weight: str, forward: bool, sets: tuple[str, ...], fmt: 
         from .analyses.backprop import backprop as run
         from .render.progressbar import reporter
 
-        fmt = fmt or ("json" if output and output.endswith(".json") else "table")
+        fmt = fmt or _format_from(output, ("table", "json"))
         values = _values(sets)
         s = _load(spec)
         bp = run(s, weight, values, forward=forward, max_listing=max_paths,
@@ -356,19 +425,21 @@ def backprop(spec: str, weight: str, forward: bool, sets: tuple[str, ...], fmt: 
         else:
             from .render import backprop_table
 
-            _emit(lambda: backprop_table.backprop(bp), output, spec)
+            _emit(lambda: backprop_table.backprop(bp, digits), output, spec)
 
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-def show(spec: str, fmt: str) -> None:
-    """Show a network: inputs and params with values, nodes, the loss, and path counts.
+@_DIGITS
+def show(spec: str, fmt: str, digits: int = 6) -> None:
+    """Show a network: inputs and params with values, nodes and their values, path counts.
 
-    For every param and input, the number of paths from it to the loss (exact), and how
-    many paths from the params to the loss have each length. Big specs are grouped by name
-    pattern (w3_*_*); --format json lists every name.
+    For every param and input, the number of paths from it to the loss (exact); for every
+    node its value at the spec's point (the forward pass); and how many paths from the
+    params to the loss have each length. Big specs are grouped by name pattern (w3_*_*);
+    --format json lists every name.
 
     Example: pathgrad show examples/question.yaml
     """
@@ -378,20 +449,18 @@ def show(spec: str, fmt: str) -> None:
         s = _load(spec)
         lengths = network_path_lengths(s, "param" if s.params else "input")
         if fmt == "json":
-            from .render import jsonout, toppaths_json
+            from .render import jsonout
 
-            data = jsonout.spec_summary(s)
-            data["path_lengths"] = toppaths_json.path_lengths(lengths)
-            data.update(_route_data(s, _probe(s), None))
+            data = jsonout.spec_summary(s, lengths, _route_dist(s, _probe(s), None))
             _emit(lambda: jsonout.dumps(data), None, spec)
         else:
             from rich.console import Group
             from rich.text import Text
 
-            from .render import table, toppaths_table
+            from .render import overview, toppaths_table
 
-            _emit(lambda: Group(table.spec_overview(s), Text(""),
-                                toppaths_table.path_lengths(lengths),
+            _emit(lambda: Group(overview.spec_overview(s, digits), Text(""),
+                                toppaths_table.path_lengths(lengths, digits),
                                 *_route_parts(s, _probe(s), None)), None, spec)
 
 
@@ -421,6 +490,40 @@ def _load(path: str) -> Any:
     if len(s.inputs) + len(s.params) + len(s.nodes) > 10_000:
         gc.freeze()  # only for big specs: frozen garbage is never collected
     return s
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", default=None,
+              help="The param, input or node to differentiate by (default: the first param "
+                   "the loss depends on).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Start from this input or param value (repeatable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the page to FILE (atomically) instead of the terminal.")
+@click.option("--max-paths", type=click.IntRange(min=1), default=10_000, show_default=True,
+              envvar="PATHGRAD_MAX_PATHS", show_envvar=True,
+              help="Refuse to list more paths than this.")
+def page(spec: str, weight: str | None, sets: tuple[str, ...], output: str | None,
+         max_paths: int) -> None:
+    """Write the interactive page: one self-contained HTML file that needs no network.
+
+    A slider and a number box for every input and param; moving one recomputes, in the page,
+    every node value, local partial, path value and share and the gradient. Click a node or
+    an edge to light every path through it; step through backprop (or forward mode) with
+    the buttons or the keys left, right and space. The page's arithmetic is JavaScript
+    generated from pathgrad's sympy expressions. `explain --format html --interactive` writes
+    the same page with the verdict of the proof added.
+
+    Example: pathgrad page examples/question.yaml --weight w11 -o question.html
+    """
+    with _errors():
+        from .render import interactive as live
+
+        values = _values(sets)
+        s = _load(spec)
+        chosen = weight or live.default_weight(s)
+        _emit(lambda: live.page(s, chosen, values, max_paths=max_paths), output, spec)
 
 
 @cli.command()
@@ -455,11 +558,18 @@ def expand(spec: str, output: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="The picture: .svg, .png, .dot (Graphviz) or .mmd (Mermaid); written "
                    "atomically.")
-def graph(spec: str, weight: str | None, label: str, sets: tuple[str, ...], output: str) -> None:
-    """Draw the network left to right by depth, the paths from WEIGHT to the loss in red.
+@click.option("--view", type=click.Choice(["auto", "graph", "neuron"]), default="auto",
+              show_default=True,
+              help="graph: every name a node; neuron: units (z | a) in layer columns, weights "
+                   "as labelled edges; auto: neuron for mlp and rnn nets, else graph.")
+def graph(spec: str, weight: str | None, label: str, sets: tuple[str, ...], output: str,
+          view: str) -> None:
+    """Draw the network left to right in layers, the paths from WEIGHT to the loss in red.
 
-    Inputs and params sit on the left of the nodes that use them, the loss on the right. The
-    format is taken from -o's extension; .dot and .mmd have no size limit.
+    A layered layout with crossing reduction; edges bend around nodes, labels sit on their
+    own edge. Nets made by the mlp and rnn builders are drawn as neurons (--view neuron):
+    units z | a in layer (or time-step) columns, weights w⁽ˡ⁾ⱼₖ on the edges. The format is
+    taken from -o's extension; .dot and .mmd have no size limit.
 
     Example: pathgrad graph examples/question.yaml -w w11 --label partial -o q.png
     """
@@ -470,8 +580,104 @@ def graph(spec: str, weight: str | None, label: str, sets: tuple[str, ...], outp
         fmt = drawing.format_of(output)
         values = _values(sets)
         s = load(spec)
-        picture = drawing.draw(s, fmt, weight, label, values or None)
+        picture = drawing.draw(s, fmt, weight, label, values or None, view)
         _write(output, picture, spec)
+
+
+@cli.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", "weights", multiple=True, metavar="NAME",
+              help="Where the paths start: once for every spec, or once per spec in order "
+                   "(default: each spec's first input of step 1, x1_1 or x1).")
+@click.option("--by", type=click.Choice(["length", "route"]), default=None,
+              help="x axis: path length in edges (default), or the route between steps "
+                   "(c only, h only, mixed …).")
+@click.option("--steps", "steps", default=None, metavar="LIST",
+              help="Rebuild each spec (rnn, lstm, gru) with T = each of these steps, e.g. "
+                   "1-12 or 2,4,8, and plot each route's share against T.")
+@click.option("--measure", type=click.Choice(["share", "magnitude"]), default="share",
+              show_default=True,
+              help="With --steps: each route's share of |gradient|, or |gradient| it carries "
+                   "(log axis).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="The plot: .svg or .png (written atomically).")
+def lengths(specs: tuple[str, ...], weights: tuple[str, ...], by: str | None,
+            steps: str | None, measure: str, output: str) -> None:
+    """Plot where the gradient travels: share of |∂loss/∂WEIGHT| by path length or route.
+
+    One line per spec, so a plain RNN, an LSTM and a residual net stand side by side. A
+    length's (or route's) share is |Σ of its paths| / Σ over lengths of |Σ of their paths|,
+    computed exactly by dynamic programming (no path is listed). With --steps, each spec is
+    rebuilt with T steps for every T in LIST, and each route's share (c only, h only, mixed)
+    is drawn against T: which paths survive as the unroll grows.
+
+    Example: pathgrad lengths examples/rnn.yaml examples/lstm.yaml --weight x1 -o lengths.png
+    """
+    with _errors():
+        from .errors import UsageError
+        from .render import lengthplot
+
+        fmt = Path(output).suffix.lower().lstrip(".")
+        if fmt not in ("svg", "png"):
+            raise UsageError(f"-o {output}: lengths draws .svg or .png",
+                             suggestion="use -o plot.svg or -o plot.png")
+        if len(weights) not in (0, 1, len(specs)):
+            raise UsageError(f"{len(weights)} --weight for {len(specs)} specs",
+                             suggestion="give one --weight for all, or one per spec")
+        chosen = [weights[0] if len(weights) == 1 else weights[i] if weights else None
+                  for i in range(len(specs))]
+        names = [Path(p).stem for p in specs]
+        if steps is not None:
+            from .analyses.routes import route_sweep
+
+            if by == "length":
+                raise UsageError("--steps plots routes, not lengths", suggestion="drop --by")
+            ts = _step_list(steps)
+            plot = lengthplot.by_steps([(n, route_sweep(p, ts, w))
+                                        for n, p, w in zip(names, specs, chosen)], measure)
+        elif by == "route":
+            from .analyses.routes import default_source, path_routes
+
+            dists = []
+            for n, p, w in zip(names, specs, chosen):
+                s = _load(p)
+                d = path_routes(s, w or default_source(s))
+                if d is None:
+                    raise UsageError(f"{p} has no steps, so no routes between them",
+                                     suggestion="use --by length, or an rnn, lstm or gru spec")
+                dists.append((n, d))
+            plot = lengthplot.by_route(dists)
+        else:
+            from .analyses.lengths import path_lengths
+            from .analyses.routes import default_source
+
+            dists = []
+            for n, p, w in zip(names, specs, chosen):
+                s = _load(p)
+                dists.append((n, path_lengths(s, w or default_source(s))))
+            plot = lengthplot.by_length(dists)
+        for line in plot.lines:
+            if all(y is None for y in line.ys):
+                raise UsageError(f"{line.label}: no values at the spec's point to plot",
+                                 suggestion="give every input and param a value")
+        _write(output, lengthplot.render(plot, fmt), None)
+
+
+def _step_list(text: str) -> list[int]:
+    """'1-12' or '2,4,8' (or both: '1-4,8') as a sorted list of step counts."""
+    from .errors import UsageError
+
+    out: set[int] = set()
+    for part in text.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()) or int(lo) < 1:
+            raise UsageError(f"--steps '{text}' must list step counts such as 1-12 or 2,4,8")
+        a, b = int(lo), int(hi) if sep else int(lo)
+        if b < a or b > 1_000 or len(out) + b - a > 200:
+            raise UsageError(f"--steps '{text}': at most 200 counts, each from 1 to 1,000",
+                             suggestion="for example --steps 1-12")
+        out.update(range(a, b + 1))
+    return sorted(out)
 
 
 @cli.command()
@@ -550,10 +756,7 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
         from .analyses.gradient import gradient as run
         from .errors import UsageError
 
-        fmt = fmt or _format_from(output)
-        if fmt == "html":
-            raise UsageError("gradient writes a table, JSON, LaTeX or Markdown, not HTML",
-                             suggestion="use -o FILE.md or -o FILE.tex")
+        fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown"))
         rate = None
         if lr is not None:
             from .spec import parse_value
@@ -594,19 +797,181 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
         sys.exit(1)
 
 
-_EXTENSIONS = {".json": "json", ".tex": "latex", ".md": "markdown", ".markdown": "markdown",
-               ".html": "html", ".htm": "html", ".txt": "table"}
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", default=None,
+              help="A weight w{l}_{j}_{k} (or bias): show how its paths become its entry of "
+                   "δ^l (a^{l−1})ᵀ.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override an input or param value (repeatable).")
+@click.option("-f", "--format", "fmt", default=None,
+              type=click.Choice(["table", "json", "latex", "markdown", "html"]),
+              help="Output format (default: table, or from -o's extension: .txt .json .tex "
+                   ".md .html).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of the terminal (atomically).")
+def matrix(spec: str, weight: str | None, sets: tuple[str, ...], fmt: str | None,
+           output: str | None) -> None:
+    """Backprop in matrix form: Nielsen's BP1–BP4, layer by layer, for an mlp-built net.
+
+    The vectors and matrices in the network's own names, their shapes and their values at
+    the point, δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ′(z^l) and ∂E/∂W^l = δ^l (a^{l−1})ᵀ; with
+    --weight, the weight's paths grouped by the unit they pass next, which is where the
+    transpose comes from. Every entry is checked against the sum over its paths and the
+    direct derivative. Exit status: 0 verified, 1 an entry differs, 2 bad input (a network
+    not made by `mlp:` included: use `pathgrad backprop` for any DAG).
+
+    Example: pathgrad matrix examples/mazur.yaml --weight w1_1_1
+    """
+    with _errors():
+        from .analyses.matrix import matrix_form
+
+        fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown", "html"))
+        values = _values(sets)
+        s = _load(spec)
+        mf = matrix_form(s, values, weight=weight)
+        if fmt == "json":
+            from .render import jsonout, matrix_json
+
+            _emit(lambda: jsonout.dumps(matrix_json.matrix(mf)), output, spec)
+        elif fmt == "latex":
+            from .render import matrix_latex
+
+            _emit(lambda: matrix_latex.render(mf), output, spec)
+        elif fmt == "markdown":
+            from .render import matrix_markdown
+
+            _emit(lambda: matrix_markdown.render(mf), output, spec)
+        elif fmt == "html":
+            from .render import matrix_html
+
+            _emit(lambda: matrix_html.render(mf), output, spec)
+        else:
+            from .render import matrix_table
+
+            _emit(lambda: matrix_table.matrix(mf), output, spec)
+    if not mf.verified:
+        click.echo(f"Error: NOT VERIFIED: {mf.verification.detail}", err=True)
+        sys.exit(1)
 
 
-def _format_from(output: str | None) -> str:
-    """The explain format for an output file name: by extension, else the text table."""
-    ext = Path(output).suffix.lower() if output else ""
-    if ext in (".svg", ".png", ".dot", ".gv", ".mmd"):
+_EXERCISE_FORMATS = {".tex": "latex", ".pdf": "pdf", ".md": "markdown", ".markdown": "markdown",
+                     ".json": "json", ".xml": "moodle"}
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=True))
+@click.option("-w", "--weight", required=True, help="The param, input or node to ask about.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed; variant j uses seed N+j-1, so --seed N+j-1 regenerates it.")
+@click.option("--variants", type=click.IntRange(min=1, max=200), default=1, show_default=True,
+              metavar="K", help="How many versions, each with its own values.")
+@click.option("--vary", default=None, metavar="NAMES",
+              help="Comma list of inputs/params to draw values for (default: every param).")
+@click.option("--blank", default=None, metavar="WHAT",
+              help="What the student fills in: paths, partials, values, or a comma list "
+                   "(default: all three).")
+@click.option("--key", is_flag=True,
+              help="Add the answer key (filled blanks, points line by line) after the sheets.")
+@click.option("--answers-template", is_flag=True,
+              help="Write the ANSWERS.yaml skeleton of the variant with --seed, for "
+                   "`pathgrad check`.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="The file: .tex or .pdf (article), .md, .json, .xml (Moodle XML); a .yaml "
+                   "for --answers-template.")
+def exercise(spec: str, weight: str, seed: int, variants: int, vary: str | None,
+             blank: str | None, key: bool, answers_template: bool, output: str) -> None:
+    """Write a problem sheet for ∂loss/∂WEIGHT as a sum over paths (and its answer key).
+
+    K variants with "nice" random values (one or two decimals; no value makes a path vanish
+    or a function undefined), reproducible from --seed and printed on the sheet. The sheet
+    shows the network, the values and blanks for the paths, the local partials and the
+    numbers; --key adds, after the sheets, the key: the blanks filled and the points line
+    by line. .json holds every variant's key; .xml is a Moodle quiz with one cloze question
+    per variant.
+
+    Example: pathgrad exercise examples/question.yaml -w w11 --variants 3 --key -o exam.pdf
+    """
+    with _errors():
+        from .analyses.exercise import exercise as run
+        from .analyses.exercise import parse_blank, parse_vary
         from .errors import UsageError
 
+        fmt = _EXERCISE_FORMATS.get(Path(output).suffix.lower())
+        if answers_template:
+            if variants != 1:
+                raise UsageError("--answers-template writes one variant's file", None,
+                                 "leave out --variants and give that variant's --seed")
+            if key:
+                raise UsageError("--answers-template and --key are two different files",
+                                 None, "leave out one of them")
+        elif fmt is None:
+            raise UsageError(f"-o {output}: cannot tell the format from its extension", None,
+                             "use .tex, .pdf, .md, .json or .xml")
+        s = _load(spec)
+        ex = run(s, weight, seed=seed, variants=variants, vary=parse_vary(s, vary),
+                 blank=parse_blank(blank))
+        if answers_template:
+            from .render import exercise_answers
+
+            _write(output, exercise_answers.template(ex, spec), spec)
+            return
+        if fmt == "json":
+            from .render import exercise_json, jsonout
+
+            _write(output, jsonout.dumps(exercise_json.exercise(ex)), spec)
+        elif fmt == "moodle":
+            from .render import exercise_moodle
+
+            _write(output, exercise_moodle.quiz(ex, spec), spec)
+        elif fmt == "markdown":
+            from .render import exercise_markdown
+
+            _write(output, exercise_markdown.render(ex, key, spec), spec)
+        else:
+            from .render import exercise_latex
+
+            tex = exercise_latex.render(ex, key, spec)
+            if fmt == "pdf":
+                from .render.pdf import compile_pdf
+
+                _write(output, compile_pdf(tex), spec)
+            else:
+                _write(output, tex, spec)
+
+
+def _not_the_spec(output: str | None, spec_path: str) -> None:
+    """-o naming the spec itself is refused before anything else is said about it."""
+    if output and output != "-" and os.path.exists(output) and os.path.exists(spec_path) \
+            and os.path.samefile(output, spec_path):
+        from .errors import UsageError
+
+        raise UsageError(f"-o {output} is the spec itself; choose another output file")
+
+
+_EXTENSIONS = {".txt": "table", ".json": "json", ".tex": "latex", ".pdf": "pdf",
+               ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+_TEXT_FORMATS = ("table", "json", "latex", "markdown", "html")
+
+
+def _format_from(output: str | None, allowed: tuple[str, ...] = _TEXT_FORMATS) -> str:
+    """The format for an output file name, by its extension; no extension (or `-o -`, or no
+    -o) is the text table. An unknown extension is an error listing the known ones."""
+    from .errors import UsageError
+
+    ext = Path(output).suffix.lower() if output else ""
+    if ext in (".svg", ".png", ".dot", ".gv", ".mmd"):
         raise UsageError(f"-o {output}: explain writes text, not pictures",
                          suggestion=f"use `pathgrad graph SPEC --weight NAME -o {output}`")
-    return _EXTENSIONS.get(ext, "table")
+    if not ext or output == "-":
+        return "table"
+    fmt = _EXTENSIONS.get(ext)
+    if fmt is None or fmt not in allowed:
+        known = [e for e, f in _EXTENSIONS.items() if f in allowed]
+        raise UsageError(f"-o {output}: unknown extension '{ext}'",
+                         suggestion="use " + ", ".join(known) + " or no extension (a text "
+                         "table)")
+    return fmt
 
 
 class Interrupted(BaseException):

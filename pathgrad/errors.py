@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
+    "count_text",
     "Location",
     "PathgradError",
     "SpecError",
@@ -185,3 +186,22 @@ def _distance(a: str, b: str, cap: int = 3) -> int:
             return cap + 1
         prev2, prev = prev, cur
     return min(prev[-1], cap + 1)
+
+
+def count_text(n: int) -> str:
+    """An exact count for a message: '4,096', or '≈ 3.18·10^88' past 15 digits (a 3,000-digit
+    count would make a 4,000-character error line).
+
+    >>> count_text(4096), count_text(64**49), count_text(2**10000)
+    ('4,096', '≈ 3.182·10^88', '≈ 1.995·10^3010')
+    """
+    if abs(n) < 10**15:
+        return f"{n:,}"
+    digits = int((abs(n).bit_length() - 1) * 0.30102999566398120)  # log10(2): no str(n)
+    while 10 ** (digits + 1) <= abs(n):
+        digits += 1
+    while 10**digits > abs(n):
+        digits -= 1
+    lead = abs(n) // 10 ** (digits - 3)
+    mantissa = f"{lead / 1000:.3f}".rstrip("0").rstrip(".")
+    return f"{'−' if n < 0 else ''}≈ {mantissa}·10^{digits}"

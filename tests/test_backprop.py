@@ -22,7 +22,6 @@ from pathgrad.analyses.backprop import backprop
 from pathgrad.analyses.explanation import explain
 from pathgrad.calculus import Network
 from pathgrad.render import backprop_json, backprop_table
-from pathgrad.verify.deadline import diff_within, finite_difference_check
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -124,38 +123,6 @@ def test_the_table_reads_like_the_textbook() -> None:
     assert data["agrees"] is True and data["path_count"] == 2
 
 
-def test_diff_within_gives_up_and_stops_its_thread() -> None:
-    import threading
-
-    x = sp.Symbol("x")
-    expr = x
-    for _ in range(40):  # a composed loss sympy.diff needs long for
-        expr = sp.sin(expr * x + expr**2)
-    start = time.monotonic()
-    assert diff_within(expr, x, 0.3) is None
-    assert time.monotonic() - start < 3
-    time.sleep(0.2)
-    assert not [t for t in threading.enumerate() if t.name == "pathgrad-sympy-diff"]
-    assert diff_within(sp.sin(x), x, 5) == sp.cos(x)
-
-
-def test_finite_differences_catch_a_wrong_sum() -> None:
-    spec = load(QUESTION)
-    ex = explain(spec, "w11")
-    net = ex.network
-    assert finite_difference_check(net, "w11", ex.sum, ex.values, "test").verified
-    wrong = finite_difference_check(net, "w11", ex.sum * (1 + sp.Rational(1, 10**9)),
-                                    ex.values, "test")
-    assert not wrong.verified and "DIFFER" in wrong.detail
-
-
-def test_explain_falls_back_when_sympy_is_out_of_time() -> None:
-    ex = explain(load(QUESTION), "w11", verify_timeout=0)
-    assert ex.verified and ex.verification.method == "finite-difference"
-    assert "--verify-timeout" in ex.verification.detail
-    assert ex.value == pytest.approx(-0.00577157354801054)
-
-
 # --- the command line ----------------------------------------------------------------------
 
 
@@ -211,11 +178,6 @@ def test_cli_top_k(run, big_mlp: Path) -> None:  # noqa: ANN001
     assert run("explain", str(big_mlp), "-w", "w1_1_1", "--top", "0").exit_code == 2
 
 
-def test_cli_verify_timeout(run, question: Path) -> None:  # noqa: ANN001
-    result = run("explain", str(question), "-w", "w11", "--verify-timeout", "0", "-f", "json")
-    assert result.exit_code == 0 and json.loads(result.stdout)["method"] == "finite-difference"
-
-
 def test_show_counts_and_lengths(run, big_mlp: Path) -> None:  # noqa: ANN001
     data = json.loads(run("show", str(big_mlp), "-f", "json").stdout)
     assert data["path_counts"]["w1_1_1"] == 8**5
@@ -225,11 +187,11 @@ def test_show_counts_and_lengths(run, big_mlp: Path) -> None:  # noqa: ANN001
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
-    spec = tmp_path / "slow.yaml"  # sympy.diff of this composed loss takes about a minute
-    spec.write_text("mlp: {inputs: [x1, x2], layers: [8, 8, 8, 8, 1], targets: [y]}\n"
-                    "inputs: {x1: 0.5, x2: -1, y: 1}\n")
+    spec = tmp_path / "slow.yaml"  # listing its 10⁵ paths alone takes several seconds
+    spec.write_text("mlp: {inputs: [x1, x2], layers: [10, 10, 10, 10, 10, 10, 1], "
+                    "targets: [y]}\ninputs: {x1: 0.5, x2: -1, y: 1}\n")
     proc = subprocess.Popen([sys.executable, "-m", "pathgrad", "explain", str(spec), "-w",
-                             "w1_1_1", "--verify-timeout", "600"],
+                             "w1_1_1", "--max-paths", "1000000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)

@@ -24,7 +24,10 @@ e = (a+b)·(b+1); b reaches e through c and through d.
 sum over paths  ∂e/∂b = c + d
 direct          sympy.diff of the composed e = 1 + a + 2·b
 value           5
-✓ verified      sum over paths = direct derivative; exact: sympy.expand(sum over paths − direct derivative) = 0
+✓ verified      sum over paths = direct derivative: the two sides agree exactly (their difference, expanded symbolically, is 0)
+
+values at the point (leaves, then the nodes in the order they are computed)
+a = 2   b = 1   c = 3   d = 2   e = 6
 """
 
 
@@ -107,9 +110,9 @@ def test_misspelled_name_in_the_spec_gets_a_suggestion(run, tmp_path):
 
 
 def test_failed_verification_exits_1_loudly(run, examples, monkeypatch):
-    import pathgrad.analyses.explanation as ex
+    import pathgrad.verify.proof as proof  # prove() checks with verify(): make it say no
 
-    monkeypatch.setattr(ex, "verify", lambda *a, **k: Verification(
+    monkeypatch.setattr(proof, "verify", lambda *a, **k: Verification(
         False, "numeric", "the sum over paths and the direct derivative DIFFER: 1 ≠ 2"))
     result = run("explain", str(examples / "olah.yaml"), "-w", "b")
     assert result.exit_code == 1

@@ -377,12 +377,30 @@ def test_depth_limit_is_exact() -> None:
 
 def test_number_literal_digit_limit() -> None:
     assert parse("9" * 60) == N("9" * 60)
+    assert parse("0.000" + "9" * 60) == N("0.000" + "9" * 60)  # leading zeros are not counted
     err = fails("x + " + "1" * 61)
-    assert err.message == "number '11111111111111111111…' has 61 digits; the limit is 60"
+    assert err.message == ("number '11111111111111111111…' has 61 significant digits; the "
+                           "limit is 60")
     assert err.caret == 4
-    assert "out of range" in fails("1e999").message
-    assert "out of range" in fails("x*1e-61").message and fails("1e-61").caret == 0
+    assert "too large: a number must be below 1.7e308" in fails("1e999").message
+    assert "too small: a number other than 0 must be at least 1e-308" in fails("x*1e-309").message
+    assert fails("1e-309").caret == 0
     assert fails("1e99999999999999999999").caret == 0
+
+
+def test_the_number_rule_admits_the_range_of_a_double() -> None:
+    # one rule for values, --set and expressions: 60 significant digits, 1e-308 … 1.7e308
+    assert constant_value(parse("1e-70")) == Fraction(1, 10**70)
+    assert constant_value(parse("1e95")) == 10**95
+    assert constant_value(parse("1.5e308")) == 15 * 10**307
+    assert constant_value(parse("1e-308")) == Fraction(1, 10**308)
+    assert "too large" in fails("1.8e308").message
+
+
+@pytest.mark.parametrize("value", ["1e-70", "1e95", "1.5e308", "1e-300", "0." + "1" * 60])
+def test_long_and_tiny_literals_print_back_exactly(value: str) -> None:
+    e = parse(f"x*{value}")
+    assert parse(to_text(e)) == e and len(to_text(e)) < 70
 
 
 @pytest.mark.parametrize(("text", "caret"), [("x^99999", 2), ("x^-1001", 2), ("2^2^2^2^2^2", 4),
@@ -399,11 +417,13 @@ def test_exponent_at_the_limit_is_fine() -> None:
     assert constant_value(parse("2^2^2^2")) == 65536
 
 
-@pytest.mark.parametrize(("text", "caret"), [("10^50*10^50", 5), ("2^1000", 1), ("0.5^1000", 3),
-                                             ("(9^9)^99", 5)])
-def test_constant_magnitude_limit(text: str, caret: int) -> None:
+@pytest.mark.parametrize(("text", "caret", "why"), [
+    ("10^200*10^200", 6, "too large"), ("2^1000", 1, "more than 60 significant digits"),
+    ("0.5^1000", 3, "more than 60 significant digits"), ("(9^9)^99", 5, "beyond 1.7e308"),
+    ("0.1^400", 3, "too small")])
+def test_constant_magnitude_limit(text: str, caret: int, why: str) -> None:
     err = fails(text)
-    assert err.message.startswith("constant out of range") and "60 digits" in err.message
+    assert err.message.startswith("constant out of range") and why in err.message, err.message
     assert err.caret == caret
 
 

@@ -23,6 +23,7 @@ import sympy as sp
 from ..calculus import Network
 from ..graph import between, length_counts, listing_cost
 from ..numeric.evaluate import NoValue
+from ..numeric.exact import plus, times
 from ..numeric.points import DIGITS, as_float, point_values
 from ..progress import SILENT, Reporter
 from ..spec import Spec
@@ -156,29 +157,23 @@ def _why(x: Any) -> str | None:
 
 
 def _mul(a: Any, b: Any) -> Any:
-    for x in (a, b):
-        if isinstance(x, NoValue):
-            return x
-    return a * b
+    return times([a, b])  # exact (numeric.exact); NoValue propagates
 
 
 def _sum(xs: list[Any]) -> Any:
-    for x in xs:
-        if isinstance(x, NoValue):
-            return x
-    return mpmath.fsum(xs)
+    return plus(xs)
 
 
 def _term(net: Network | None, u: str, v: str, pv: Any, other: str) -> Term:
     """The edge u → v as a term with `other`'s δ or ṫ: ∂v/∂u symbolically and its value."""
     factor = net.local_partial(u, v) if net is not None else None
-    return Term(other, factor, _float(pv.partials[(u, v)]))
+    return Term(other, factor, _float(pv.exact_partials[(u, v)]))
 
 
 def _reverse(nodes: tuple[str, ...], kids: Mapping[str, list[str]], counts: Mapping[str, int],
              pv: Any, net: Network | None, task: Any) -> tuple[list[Step], Any]:
     loss = nodes[-1]
-    delta: dict[str, Any] = {loss: mpmath.mpf(1)}
+    delta: dict[str, Any] = {loss: Fraction(1)}
     steps = [Step(loss, (), 1.0, 1)]
     task.advance()
     for n in reversed(nodes[:-1]):
@@ -186,7 +181,7 @@ def _reverse(nodes: tuple[str, ...], kids: Mapping[str, list[str]], counts: Mapp
         parts = []
         for c in kids[n]:
             terms.append(_term(net, n, c, pv, c))
-            parts.append(_mul(delta[c], pv.partials[(n, c)]))
+            parts.append(_mul(delta[c], pv.exact_partials[(n, c)]))
         delta[n] = _sum(parts)
         steps.append(Step(n, tuple(terms), _float(delta[n]), counts[n], _why(delta[n])))
         task.advance()
@@ -196,7 +191,7 @@ def _reverse(nodes: tuple[str, ...], kids: Mapping[str, list[str]], counts: Mapp
 def _forward(nodes: tuple[str, ...], parents: Mapping[str, list[str]], pv: Any,
              net: Network | None, task: Any) -> tuple[list[Step], Any]:
     weight = nodes[0]
-    tangent: dict[str, Any] = {weight: mpmath.mpf(1)}
+    tangent: dict[str, Any] = {weight: Fraction(1)}
     paths: dict[str, int] = {weight: 1}
     steps = [Step(weight, (), 1.0, 1)]
     task.advance()
@@ -205,7 +200,7 @@ def _forward(nodes: tuple[str, ...], parents: Mapping[str, list[str]], pv: Any,
         parts = []
         for u in parents[v]:
             terms.append(_term(net, u, v, pv, u))
-            parts.append(_mul(pv.partials[(u, v)], tangent[u]))
+            parts.append(_mul(pv.exact_partials[(u, v)], tangent[u]))
         tangent[v] = _sum(parts)
         paths[v] = sum(paths[u] for u in parents[v])
         steps.append(Step(v, tuple(terms), _float(tangent[v]), paths[v], _why(tangent[v])))
@@ -217,9 +212,9 @@ def _listed_sum(graph: Any, weight: str, loss: str, pv: Any, task: Any) -> Any:
     """Σ over every path, listed one by one, of the product of its local partials."""
     values = []
     for p in graph.paths(weight, loss):
-        out: Any = mpmath.mpf(1)
+        out: Any = Fraction(1)
         for u, v in zip(p, p[1:]):
-            out = _mul(out, pv.partials[(u, v)])
+            out = _mul(out, pv.exact_partials[(u, v)])
         values.append(out)
         task.advance()
     return _sum(values)

@@ -20,7 +20,7 @@ import sympy as sp
 
 from ..errors import UsageError, suggest
 from ..numeric.evaluate import NoValue
-from ..numeric.points import DIGITS, as_float, point_values
+from ..numeric.points import DIGITS, point_values
 from ..spec.model import Spec, apply_values, check_weight
 from .explanation import DEFAULT_MAX_PATHS, Explanation, explain
 
@@ -174,19 +174,29 @@ def _draw(spec: Spec, weight: str, edges: Sequence[tuple[str, str]], names: Sequ
                      "vary other names with --vary, or fix values in the spec")
 
 
+def _float(x: object) -> float | None:
+    """An mpmath number as a float; None when undefined or beyond a float."""
+    if isinstance(x, NoValue) or not mpmath.isfinite(x) or abs(x) > _FLOAT_MAX:  # type: ignore
+        return None
+    return float(x)  # type: ignore[arg-type]
+
+
+_FLOAT_MAX = 1.7e308
+
+
 def _usable(spec: Spec, weight: str, edges: Sequence[tuple[str, str]],
             point: dict[str, Fraction | None]) -> bool:
     """Every partial on a path defined and non-zero, every node defined, gradient ≠ 0."""
     with mpmath.workdps(DIGITS):
         pv = point_values(spec, point, {v for _, v in edges})
-        for n, value in pv.values.items():
-            if isinstance(value, NoValue) or as_float(value) is None:
+        for value in pv.values.values():
+            if _float(value) is None:
                 return False
         total = mpmath.mpf(0)
         partials = {}
         for e in edges:
             x = pv.partials[e]
-            if isinstance(x, NoValue) or as_float(x) is None or abs(x) < SMALLEST:
+            if _float(x) is None or abs(x) < SMALLEST:
                 return False
             partials[e] = x
         for p in spec.graph.paths(weight, spec.loss):
@@ -194,4 +204,4 @@ def _usable(spec: Spec, weight: str, edges: Sequence[tuple[str, str]],
             for e in zip(p, p[1:]):
                 term *= partials[e]
             total += term
-        return abs(total) >= SMALLEST and as_float(total) is not None
+        return abs(total) >= SMALLEST and _float(total) is not None

@@ -11,14 +11,14 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..calculus import Network, rewrite
+from ..calculus import Network, products
 from ..errors import LimitError
 from ..numeric.evaluate import NoValue, to_mpf
 from ..numeric.exact import at_point, divide, exact_text, is_zero, plus, sign, times, to_float
 from ..progress import SILENT, Reporter
 from ..spec.model import Spec, apply_values, check_weight
-from ..verify.deadline import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
-from ..verify.methods import Verification, verify
+from ..verify.methods import Verification
+from ..verify.proof import DEFAULT_VERIFY_TIMEOUT, prove
 
 __all__ = ["PathTerm", "Explanation", "explain", "DEFAULT_MAX_PATHS"]
 
@@ -101,21 +101,6 @@ class Explanation:
         return (f"sympy's derivative of the composed {self.loss} is too large to write out; "
                 "--format json has it")
 
-    def _repr_html_(self) -> str:
-        from ..render import html
-
-        return html.render(self)
-
-    def _repr_latex_(self) -> str:
-        from ..render import latex
-
-        return latex.render(self, fragment=True)
-
-    def _repr_markdown_(self) -> str:
-        from ..render import markdown
-
-        return markdown.render(self)
-
 
 def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *,
             max_paths: int = DEFAULT_MAX_PATHS, network: Network | None = None,
@@ -123,9 +108,11 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
             progress: Reporter = SILENT) -> Explanation:
     """Explain ∂loss/∂weight as the sum over every path of the product of local partials.
 
-    When sympy.diff of the composed loss takes over `verify_timeout` seconds (None: no limit),
-    `direct` stays an unevaluated Derivative and the sum is checked by central finite
-    differences on the DAG instead (verification.method "finite-difference").
+    The direct derivative and the verdict come from `verify.proof.prove`: symengine's
+    derivative of the composed loss (and sympy.diff's too on small nets, which must agree).
+    With no time for it (`verify_timeout` 0 s; None: no limit) `direct` stays an unevaluated
+    Derivative and the sum is checked by central finite differences on the DAG instead
+    (verification.method "finite-difference").
 
     >>> from pathgrad import load
     >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
@@ -144,25 +131,18 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
             f"'{weight}' has {count:,} paths to '{loss}', more than --max-paths {max_paths:,}",
             None, "use --top K to see the largest paths, or `pathgrad backprop` to add them up "
                   "without listing")
-    terms = []
+    listed = []
     with progress.task(f"listing {count:,} paths", count) as task:
         for p in graph.paths(weight, loss):
-            factors = tuple(net.local_partial(u, v) for u, v in zip(p, p[1:]))
-            terms.append(PathTerm(p, factors, sp.Mul(*factors)))
+            listed.append((p, tuple(net.local_partial(u, v) for u, v in zip(p, p[1:]))))
             task.advance()
+    # sp.Mul(*factors) for every path at once: the same terms, sorted by shared ranks
+    terms = [PathTerm(p, factors, term)
+             for (p, factors), term in zip(listed, products(f for _, f in listed))]
     total = sp.Add(*(t.term for t in terms))
 
-    composed = net.compose(loss, free=weight)
-    direct = diff_within(composed[loss], net.symbols[weight], verify_timeout, progress)
-    if direct is None:  # over budget: left unevaluated, and the sum checked on the DAG
-        direct = direct_names = sp.Derivative(net.symbols[loss], net.symbols[weight])
-        verification = finite_difference_check(
-            net, weight, total, leaf_values,
-            f"sympy.diff of the composed {loss} took over {verify_timeout:g} s (--verify-timeout)")
-    else:
-        direct_names = rewrite(direct, net.composed_table(composed))
-        verification = verify(net, weight, total, direct, composed, leaf_values)
-
+    proof = prove(net, weight, total, leaf_values, timeout=verify_timeout, progress=progress)
+    direct, direct_names, verification = proof.direct, proof.direct_names, proof.verification
     numbers = _numbers(net, weight, terms, direct, leaf_values)
     return Explanation(
         spec=spec, weight=weight, loss=loss, path_count=count, paths=numbers["paths"],

@@ -27,7 +27,7 @@ from typing import Any
 import mpmath
 
 from ..errors import UsageError, suggest
-from ..numeric.evaluate import NoValue, to_mpf
+from ..numeric.evaluate import MPAlgebra, NoValue, to_mpf
 from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
@@ -107,7 +107,7 @@ def _sweeps(spec: Spec, leaves: Mapping[str, Any], absolute: bool = True
     loss = spec.loss
     needed = graph.ancestors_and_self(loss)
     nodes = [n for n in graph.order if n in needed and n in spec.nodes]
-    pv = point_values(spec, leaves, nodes, upto=loss)
+    pv = point_values(spec, leaves, nodes, upto=loss, algebra=MPAlgebra())
     one = mpmath.mpf(1)
     delta: dict[str, Any] = {loss: one}
     scale: dict[str, Any] = {loss: one}
@@ -308,7 +308,8 @@ def _point(spec: Spec, leaves: Mapping[str, Any], oracle: _Oracle, method: str,
     (without `check`: only the loss, after the last step)."""
     if not check:
         with mpmath.workdps(DIGITS):
-            return {"value": point_values(spec, leaves, (), upto=spec.loss).values[spec.loss]}
+            pv = point_values(spec, leaves, (), upto=spec.loss, algebra=MPAlgebra())
+            return {"value": pv.values[spec.loss]}
     value, delta, scale = _sweeps(spec, leaves)
     delta = {p: delta.get(p, mpmath.mpf(0)) for p in spec.params}
     oracle_values = oracle.at(leaves)

@@ -346,16 +346,16 @@ class _Judge:
 
 def _gradient(given: float, expected: float | None, paths: Sequence[PathGrade],
               missing: Sequence[tuple[str, ...]], tolerance: float) -> GradientGrade:
-    values = [p.value.given for p in paths]
-    your_sum = sum(values) if paths and all(v is not None for v in values) else None  # type: ignore[misc]
+    values = [p.value.given for p in paths if p.value.given is not None]
+    your_sum = sum(values) if values else None  # the values the student wrote down
     if expected is not None and close(given, expected, tolerance):
         return GradientGrade("correct", expected, given, None, your_sum)
     if your_sum is not None and close(given, your_sum, tolerance):
         if missing:
             reason = "missed-path"
-        elif any(p.status == "not-a-path" for p in paths):
+        elif any(p.status == "not-a-path" and p.value.given is not None for p in paths):
             reason = "extra-path"
-        elif any(p.status == "duplicate" for p in paths):
+        elif any(p.status == "duplicate" and p.value.given is not None for p in paths):
             reason = "duplicate"
         else:
             reason = "path-values"

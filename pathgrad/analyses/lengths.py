@@ -1,7 +1,7 @@
 """Path lengths: how many paths of each length, and how much of the gradient each carries.
 
 Dynamic programs over the DAG in topological order (`graph.length_counts` for the counts,
-mpmath numbers for the values), so a net with 64^49 paths per weight is counted in
+exact numbers for the values: numeric.exact), so a net with 64^49 paths per weight is counted in
 the time it takes to visit its edges once. The path-length distribution is the view of Veit et
 al. (2016) on residual nets: how many paths of each length, and how much of the gradient each
 length carries.
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import mpmath
 
 from ..graph import between, leaf_length_counts, length_counts, relevant_children
+from ..numeric.exact import divide, is_zero, plus, times
 from ..numeric.points import DIGITS, as_float, point_values, undefined_edge
 from ..spec.model import Spec, apply_values, check_weight
 
@@ -83,19 +85,20 @@ def path_lengths(spec: Spec, weight: str, values: Mapping[str, object] | None = 
         if why is not None:
             bins = tuple(LengthBin(length, k) for length, k in counts.items())
             return LengthDistribution(loss, bins, total, weight, None, None, why)
-        sums: dict[str, dict[int, Any]] = {loss: {0: mpmath.mpf(1)}}
+        sums: dict[str, dict[int, Any]] = {loss: {0: Fraction(1)}}
         for n in reversed(nodes[:-1]):
-            out: dict[int, Any] = {}
+            parts: dict[int, list[Any]] = {}
             for c in kids[n]:
-                p = pv.partials[(n, c)]
+                p = pv.exact_partials[(n, c)]
                 for length, v in sums[c].items():
-                    out[length + 1] = out.get(length + 1, 0) + p * v
-            sums[n] = out
+                    parts.setdefault(length + 1, []).append(times([p, v]))
+            sums[n] = {length: plus(xs) for length, xs in parts.items()}
         by_length = sums[weight]
-        gradient = mpmath.fsum(by_length.values())
+        gradient = plus(list(by_length.values()))
+        nonzero = not is_zero(gradient)
         bins = tuple(
             LengthBin(length, k, as_float(by_length[length]),
-                      as_float(by_length[length] / gradient) if gradient else None)
+                      as_float(divide(by_length[length], gradient)) if nonzero else None)
             for length, k in counts.items())
     grad = as_float(gradient)
     return LengthDistribution(loss, bins, total, weight, None, grad,

@@ -36,8 +36,8 @@ from ..spec.model import Spec, apply_values, check_weight
 from ..spec.source import Document
 from .lengths import LengthBin
 
-__all__ = ["RouteClass", "RouteDistribution", "route_edges", "path_routes", "default_source",
-           "with_steps", "STEP_BUILDERS"]
+__all__ = ["RouteClass", "RouteDistribution", "route_edges", "route_roles", "path_routes",
+           "default_source", "with_steps", "route_sweep", "STEP_BUILDERS", "as_float"]
 
 STEP_BUILDERS = ("rnn", "lstm", "gru")  # the builders with `steps:`
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -70,6 +70,7 @@ class RouteDistribution:
     total: int
     gradient: float | None = None
     note: str | None = None  # why values or shares are missing
+    roles: tuple[tuple[str, str], ...] = ()  # (label, "carry" | "gates"): comparable across nets
 
     def by_route(self) -> dict[str, RouteClass]:
         return {c.route: c for c in self.classes}
@@ -78,12 +79,27 @@ class RouteDistribution:
 def route_edges(spec: Spec) -> tuple[dict[str, str], dict[tuple[str, str], str]] | None:
     """(label → description, (u, v) → label) for the edges between steps; None when the spec
     has no steps. A batch of copies is not split into routes (its copies are renamed)."""
+    found = _routes(spec)
+    return None if found is None else (found[0], found[1])
+
+
+def route_roles(spec: Spec) -> dict[str, str]:
+    """label → "carry" (a state passed on unsquashed: LSTM c, GRU h → h) or "gates" (through
+    a weight and a squashing function: LSTM and rnn h, GRU h → r, z, n)."""
+    found = _routes(spec)
+    return {} if found is None else found[2]
+
+
+def _routes(spec: Spec) -> tuple[dict[str, str], dict[tuple[str, str], str],
+                                 dict[str, str]] | None:
     meta = spec.meta
     if "batch" in (meta.get("builders") or ()):
         return None
     routes = meta.get("routes")
     if routes:
-        return dict(routes["labels"]), dict(routes["edges"])
+        labels = dict(routes["labels"])
+        return labels, dict(routes["edges"]), {lab: routes.get("roles", {}).get(lab, "gates")
+                                               for lab in labels}
     groups = meta.get("groups")
     if meta.get("group_title") != "step" or not groups:
         return None
@@ -100,7 +116,7 @@ def route_edges(spec: Spec) -> tuple[dict[str, str], dict[tuple[str, str], str]]
                 label = m.group(0) if m else u
                 edges[(u, v)] = label
                 labels.setdefault(label, f"state {label}(t−1) → step t")
-    return (labels, edges) if edges else None
+    return labels, edges, dict.fromkeys(labels, "gates")  # one step: every path is "none"
 
 
 def as_float(x: Any) -> float | None:
@@ -147,7 +163,8 @@ def path_routes(spec: Spec, source: str, values: Mapping[str, object] | None = N
     label_pairs = tuple(described.items())
     nodes = between(graph, source, loss)
     if not nodes:
-        return RouteDistribution(source, loss, label_pairs, (), 0, 0.0)
+        return RouteDistribution(source, loss, label_pairs, (), 0, 0.0,
+                                 roles=tuple(route_roles(spec).items()))
     kids = relevant_children(graph, nodes)
     Key = tuple[int, int]  # noqa: N806 - (route mask, length)
     counts: dict[str, dict[Key, int]] = {loss: {(0, 0): 1}}
@@ -195,7 +212,8 @@ def path_routes(spec: Spec, source: str, values: Mapping[str, object] | None = N
     total = sum(by_key.values())
     grad = as_float(gradient) if gradient is not None else None
     note = why if why is not None else (None if grad is not None else "too large for a float")
-    return RouteDistribution(source, loss, label_pairs, tuple(classes), total, grad, note)
+    roles = tuple(route_roles(spec).items())
+    return RouteDistribution(source, loss, label_pairs, tuple(classes), total, grad, note, roles)
 
 
 def default_source(spec: Spec) -> str:
@@ -239,7 +257,34 @@ def with_steps(doc: Document, steps: int) -> Spec:
             data[section] = {n: v for n, v in raw.items() if n in names}
         elif isinstance(raw, list):
             data[section] = [n for n in raw if n in names]
+    own = doc.data[key].get("steps")
+    if key == "rnn" and doc.data[key].get("loss", "last") == "last" and isinstance(own, int) \
+            and isinstance(doc.data.get("inputs"), Mapping):
+        # an rnn's loss reads the target of its last step, y{T}: it keeps the spec's y{T}
+        target = doc.data[key].get("target", "y")
+        if f"{target}{own}" in doc.data["inputs"]:
+            data["inputs"] = {**data["inputs"],
+                              f"{target}{steps}": doc.data["inputs"][f"{target}{own}"]}
     return from_document(_with_data(doc, data))
+
+
+def route_sweep(path: str, steps: Sequence[int], source: str | None = None
+                ) -> list[tuple[int, RouteDistribution]]:
+    """The spec at `path` rebuilt with each number of steps in `steps`, and the routes of
+    `source` (default: `default_source`) to the loss in each."""
+    from ..spec.source import read
+    from ..spec.values import Limits
+
+    limits = Limits.from_env()
+    doc = read(path, max_bytes=limits.max_bytes, max_items=max(200_000, limits.max_names * 2))
+    out = []
+    for t in steps:
+        spec = with_steps(doc, t)
+        name = source or default_source(spec)
+        dist = path_routes(spec, name)
+        assert dist is not None, "a spec with steps has routes"
+        out.append((t, dist))
+    return out
 
 
 def _with_data(doc: Document, data: dict) -> Document:

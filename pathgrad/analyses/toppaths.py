@@ -25,6 +25,8 @@ import sympy as sp
 from ..calculus import Network
 from ..errors import UsageError
 from ..graph import between
+from ..numeric.evaluate import to_mpf
+from ..numeric.exact import divide, exact_text, is_zero, plus, times
 from ..numeric.points import DIGITS, PointValues, as_float, point_values, undefined_edge
 from ..progress import SILENT, Reporter
 from ..spec import Spec
@@ -100,19 +102,21 @@ def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object]
         if why is not None:
             raise UsageError(f"cannot rank the paths from '{weight}': {why}", None,
                              _hint(spec, leaf_values))
+        zeros = {(n, c) for n in nodes for c in kids[n] if is_zero(pv.exact_partials[(n, c)])}
         with progress.task(f"top {k} of {count:,} paths", len(nodes)) as task:
-            best = _k_best(graph.order, nodes, kids, pv, k, task)
-        exact, mass, nonzero = _totals(nodes, kids, pv)
+            best = _k_best(graph.order, nodes, kids, pv, zeros, k, task)
+        exact, mass, nonzero = _totals(nodes, kids, pv, zeros)
         found = [_walk(weight, i, best) for i in range(len(best[weight]))]
         net = network or Network(spec, graph)
         terms = [_term(net, pv, p, exact) for p in found]
         zero = []
         if fill_zeros and len(terms) < k:
             zero = [_term(net, pv, p, exact)
-                    for p in _zero_paths(graph, weight, loss, pv, k - len(terms))]
-        covered = mpmath.fsum(_product(pv, p) for p in found)
-        share = as_float(covered / exact) if exact != 0 else None
-        abs_sum = mpmath.fsum(abs(_product(pv, p)) for p in found)
+                    for p in _zero_paths(graph, weight, loss, zeros, k - len(terms))]
+        products = [_product(pv, p) for p in found]
+        covered = plus(products)
+        share = None if is_zero(exact) else as_float(divide(covered, exact))
+        abs_sum = mpmath.fsum(abs(to_mpf(v)) for v in products)
         mass_share = as_float(abs_sum / mass) if mass != 0 else None
     return TopPaths(spec, weight, loss, k, count, nonzero, (*terms, *zero), as_float(exact),
                     as_float(covered), share, mass_share, len(zero), leaf_values, net)
@@ -126,7 +130,8 @@ def _hint(spec: Spec, leaf_values: Mapping[str, Fraction | None]) -> str | None:
 
 
 def _k_best(order: tuple[str, ...], nodes: tuple[str, ...], kids: Mapping[str, list[str]],
-            pv: PointValues, k: int, task: Any) -> dict[str, list[Entry]]:
+            pv: PointValues, zeros: set[tuple[str, str]], k: int, task: Any
+            ) -> dict[str, list[Entry]]:
     """For each name, its k cheapest suffixes to the loss, sorted by (key, pos(child), index):
     equal keys keep the listing's order, since a child's own list is in that order."""
     pos = {n: i for i, n in enumerate(order)}
@@ -135,10 +140,9 @@ def _k_best(order: tuple[str, ...], nodes: tuple[str, ...], kids: Mapping[str, l
     for n in reversed(nodes[:-1]):
         heap = []
         for c in kids[n]:
-            p = pv.partials[(n, c)]
-            if p == 0 or not best[c]:
-                continue  # value-0 edge: infinite cost
-            e = -mpmath.log(abs(p))
+            if (n, c) in zeros or not best[c]:
+                continue  # value-0 edge (exactly 0): infinite cost
+            e = -mpmath.log(abs(to_mpf(pv.exact_partials[(n, c)])))
             heap.append((_key(e + best[c][0][4]), pos[c], 0, c, e))
         heapq.heapify(heap)  # (key, pos, index) is unique per entry: mpfs are never compared
         out: list[Entry] = []
@@ -168,27 +172,25 @@ def _walk(start: str, index: int, best: Mapping[str, list[Entry]]) -> tuple[str,
     return tuple(path)
 
 
-def _totals(nodes: tuple[str, ...], kids: Mapping[str, list[str]], pv: PointValues
-            ) -> tuple[Any, Any, int]:
-    """Σ over every path of its value, of |value|, and the number of nonzero paths."""
+def _totals(nodes: tuple[str, ...], kids: Mapping[str, list[str]], pv: PointValues,
+            zeros: set[tuple[str, str]]) -> tuple[Any, Any, int]:
+    """Σ over every path of its value (exact), of |value| (mpmath), and the number of
+    nonzero paths."""
     loss = nodes[-1]
-    delta: dict[str, Any] = {loss: mpmath.mpf(1)}
+    delta: dict[str, Any] = {loss: Fraction(1)}
     mass: dict[str, Any] = {loss: mpmath.mpf(1)}
     nonzero: dict[str, int] = {loss: 1}
     for n in reversed(nodes[:-1]):
-        parts = [(pv.partials[(n, c)], c) for c in kids[n]]
-        delta[n] = mpmath.fsum(p * delta[c] for p, c in parts)
-        mass[n] = mpmath.fsum(abs(p) * mass[c] for p, c in parts)
-        nonzero[n] = sum(nonzero[c] for p, c in parts if p != 0)
+        parts = [(pv.exact_partials[(n, c)], c) for c in kids[n]]
+        delta[n] = plus([times([p, delta[c]]) for p, c in parts])
+        mass[n] = mpmath.fsum(abs(to_mpf(p)) * mass[c] for p, c in parts)
+        nonzero[n] = sum(nonzero[c] for c in kids[n] if (n, c) not in zeros)
     w = nodes[0]
     return delta[w], mass[w], nonzero[w]
 
 
 def _product(pv: PointValues, path: tuple[str, ...]) -> Any:
-    out = mpmath.mpf(1)
-    for u, v in zip(path, path[1:]):
-        out *= pv.partials[(u, v)]
-    return out
+    return times([pv.exact_partials[(u, v)] for u, v in zip(path, path[1:])])
 
 
 def _factors(net: Network, path: tuple[str, ...]) -> tuple[sp.Expr, ...]:
@@ -198,18 +200,18 @@ def _factors(net: Network, path: tuple[str, ...]) -> tuple[sp.Expr, ...]:
 def _term(net: Network, pv: PointValues, path: tuple[str, ...], exact: Any) -> PathTerm:
     factors = _factors(net, path)
     value = _product(pv, path)
-    share = as_float(value / exact) if exact != 0 else None
+    share = None if is_zero(exact) else as_float(divide(value, exact))
     shown = as_float(value)
     return PathTerm(path, factors, sp.Mul(*factors), shown, share,
-                    None if shown is not None else "too large for a float")
+                    None if shown is not None else "too large for a float", exact_text(value))
 
 
-def _zero_paths(graph: Any, weight: str, loss: str, pv: PointValues, n: int
+def _zero_paths(graph: Any, weight: str, loss: str, zeros: set[tuple[str, str]], n: int
                 ) -> list[tuple[str, ...]]:
     """The first `n` paths in listing order that go through a partial equal to 0."""
     out = []
     for p in graph.paths(weight, loss):
-        if any(pv.partials[(u, v)] == 0 for u, v in zip(p, p[1:])):
+        if any((u, v) in zeros for u, v in zip(p, p[1:])):
             out.append(p)
             if len(out) == n:
                 break

@@ -428,7 +428,14 @@ def _proved_zero(x: Real) -> bool | None:
         z = e.is_zero
         if z is not None:
             return bool(z)
-        e = e.rewrite(sp.exp)  # σ, tanh, softplus in exponentials: 1/(1 + e^0) − 1/2 is 0
+        # our functions written out: σ(0) − 1/2 = 1/(1 + e^0) − 1/2 = 0, softplus(0) = log 2
+        e = e.rewrite(softplus, sp.log).rewrite(sigmoid, sp.exp).rewrite(relu, sp.Max)
+        if e == 0:
+            return True
+        z = e.is_zero
+        if z is not None:
+            return bool(z)
+        e = e.rewrite(sp.exp)
         if e == 0:
             return True
         if tree_size(e, SIMPLIFY_TREE) <= SIMPLIFY_TREE and sp.simplify(e) == 0:
@@ -476,7 +483,10 @@ class ExactAlgebra(Algebra):
         return Fraction(p, q)
 
     def const(self, expr: sp.Basic) -> Any:
-        return Real(mpmath.mpf(sp.N(expr, mpmath.mp.dps + 5)), "const", (expr,))
+        value = sp.N(expr, mpmath.mp.dps + 5)
+        if not (value.is_real and value.is_finite):
+            return NoValue(f"{expr} is not a finite real number")
+        return Real(mpmath.mpf(value), "const", (expr,))
 
     def add(self, xs: Sequence[Any]) -> Any:
         return plus(xs)
@@ -590,6 +600,9 @@ def to_float(x: Any) -> float | None:
             return float(x)
         except OverflowError:
             return None
+    if not isinstance(x, Real):  # an mpmath number (or int) from another algebra
+        f = float(x)
+        return f if f not in (float("inf"), float("-inf")) and f == f else None
     if abs(x.mid) < TINY and is_zero(x):
         return 0.0
     f = float(x.mid)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analyses.backprop import Backprop
-from .backprop_table import formula
+from .backprop_table import formula, ordered_steps
 from .notation import Notation
 
 __all__ = ["backprop"]
@@ -19,7 +19,7 @@ def backprop(bp: Backprop) -> dict[str, Any]:
     steps[node, formula, terms[node, factor, factor_value], value, paths]."""
     note = Notation(bp.spec)
     steps = []
-    for step in bp.steps:
+    for step in ordered_steps(bp):
         item: dict[str, Any] = {
             "node": step.node,
             "formula": formula(bp, step, note),

@@ -4,7 +4,8 @@ Each page has the variant's seed and the command that regenerates it, the networ
 TikZ (the paths lit only when they are not asked for), every leaf value exactly as the key
 used it, and one block per path: the path (or a line to write it on), a table of its local
 partials loss side first (expression and/or value, or empty cells), its product, and the
-gradient. The key fills every blank and gives the points line by line.
+gradient. The key (after the sheets, with --key) fills every blank and gives the points line
+by line.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from .texmath import TexNotation
 __all__ = ["render"]
 
 PICTURE_NAMES_LIMIT = 150
-ROW = r"\rule[-0.35cm]{0pt}{1.0cm}"  # the height of a row the student writes in
-RULE = r"\rule{0.9\linewidth}{0.4pt}"
+ROW = r"\rule[-0.3cm]{0pt}{0.85cm}"  # the height of a row the student writes in
+RULE = r"\hrulefill"  # a line to write on, to the end of the line
 
 
 def render(ex: Exercise, key: bool = False, source: str | None = None) -> str:
-    """The sheet (or, with `key`, the answer key) as a standalone document."""
+    """The sheet as a standalone document; with `key`, the sheets and then their keys (one
+    command makes the exam and its key)."""
     from .drawing import TIKZ_PREAMBLE
 
     parts = [
@@ -34,11 +36,10 @@ def render(ex: Exercise, key: bool = False, source: str | None = None) -> str:
         "\\setlength{\\emergencystretch}{3em}\n\\renewcommand{\\arraystretch}{1.3}\n",
         "\\pagestyle{empty}\n\\begin{document}\n",
     ]
-    writer = _Page(ex, key, source)
-    for i, v in enumerate(ex.variants):
-        if i:
-            parts.append("\\newpage\n")
-        parts.append(writer.page(v))
+    # with the key: every variant's sheet, then every variant's key (print them apart)
+    writers = [_Page(ex, False, source)] + ([_Page(ex, True, source)] if key else [])
+    pages = [w.page(v) for w in writers for v in ex.variants]
+    parts.append("\\newpage\n".join(pages))
     parts.append("\\end{document}\n")
     return "".join(parts)
 
@@ -100,15 +101,13 @@ class _Page:
         names = {n: self.tex.name(n) for n in sc.nodes}
         caption = (rf"In red: the paths from ${self.tex.name(self.ex.weight)}$ to "
                    rf"${self.tex.name(self.ex.loss)}$." if lit else "The network.")
-        return ("\\begin{center}\n" + drawing.tikz(sc, names, max_height_pt=200)
+        return ("\\begin{center}\n" + drawing.tikz(sc, names, max_height_pt=150)
                 + "\n{\\small " + caption + "}\n\\end{center}\n")
 
     def values(self, v: Variant) -> str:
-        varied = set(v.varied)
         items = []
         for n, x in v.values.items():
-            item = f"${self.tex.name(n)} = {exact(x)}$"
-            items.append(r"\textbf{%s}" % item if n in varied and not self.key else item)
+            items.append(f"${self.tex.name(n)} = {exact(x)}$")
         return r"\textbf{Values:} " + ", \\ ".join(items) + ".\n\n"
 
     def tasks(self, v: Variant) -> str:
@@ -159,7 +158,7 @@ class _Page:
         rows = []
         for i in reversed(range(len(p.factors))):  # loss side first, as the chain is written
             u, v_ = p.nodes[i], p.nodes[i + 1]
-            edge = tex.leibniz(v_, u)
+            edge = r"\partial %s/\partial %s" % (tex.name(v_), tex.name(u))
             show_edge = key or "paths" not in self.blank
             cells = [f"${edge}$" if show_edge else ROW]
             partial = f"${tex.latex(p.factors[i])}$"

@@ -4,9 +4,8 @@ GitHub-flavoured tables."""
 from __future__ import annotations
 
 from ..analyses.gradient import Gradient
-from .gradient_table import MAX_STEP_ROWS, _shown_steps
+from .gradient_table import MAX_STEP_ROWS, _shown_steps, number
 from .markdown import cell, text
-from .table import number
 
 __all__ = ["render"]
 

@@ -9,14 +9,21 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analyses.gradient import Gradient
-from .backprop_table import big
+from .formats import count as big
+from .formats import number as _number
 from .overview import MAX_ROWS, pattern_of
-from .table import number
 
-__all__ = ["gradient", "MAX_STEP_COLUMNS", "MAX_STEP_ROWS"]
+__all__ = ["gradient", "number", "MAX_STEP_COLUMNS", "MAX_STEP_ROWS", "DIGITS"]
+
+DIGITS = 9  # as Mazur's worked example prints its numbers: 0.358916480
 
 MAX_STEP_COLUMNS = 6  # more steps than this: the first ones and the last (JSON has all)
 MAX_STEP_ROWS = 60  # more updated params than this: only the loss per step
+
+
+def number(x: float | None, digits: int = DIGITS) -> str:
+    """A value to 9 significant digits (formats.number)."""
+    return _number(x, digits)
 
 
 def _title(gr: Gradient) -> Text:

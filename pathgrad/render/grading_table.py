@@ -31,7 +31,7 @@ def grade(g: Grade) -> RenderableType:
     lines: list[Text] = [Text(f"Checking {printable(g.source)}: ∂{g.loss}/∂{g.weight} over "
                               f"{g.explanation.path_count} path"
                               f"{'s' if g.explanation.path_count != 1 else ''} "
-                              f"(numbers within {g.tolerance:.3g} relative)", style="bold")]
+                              f"(numbers within {g.tolerance * 100:.3g} %)", style="bold")]
     for p in g.paths:
         lines.append(Text(""))
         head = Text(f"{p.position + 1}. ", style="bold")

@@ -8,126 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import html as _html
-import re
 from collections.abc import Sequence
 
-import sympy as sp
-from sympy.printing.mathml import MathMLPresentationPrinter
-
 from ..analyses.explanation import Explanation
+from ..analyses.toppaths import TopPaths
 from ..calculus import tree_size
-from ..spec import Spec
+from . import formats, wording
 from . import scene as sc
-from .notation import factor_rank
-from .table import grouped_paths, number, percent
+from .formats import Options
+from .notation import MathMLPrinter, Notation, display_name
+from .readable import Readable, readable
+from .table import chain_numbers, grouped_paths
 
 __all__ = ["render", "MathML", "DIRECT_TREE_LIMIT"]
 
 DIRECT_TREE_LIMIT = 2_000  # sympy's derivative larger than this is not printed
-
-_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
-
-
-def _xml_safe(markup: str) -> str:
-    """Named entities (&ExponentialE;) are not XML: write the characters themselves."""
-    def sub(m: re.Match[str]) -> str:
-        if m.group(1) in ("amp", "lt", "gt", "quot", "apos"):
-            return m.group(0)
-        ch = _html.unescape(m.group(0))
-        return _html.escape(ch) if ch != m.group(0) else "?"
-
-    return _ENTITY.sub(sub, markup).replace("<mo>-</mo>", "<mo>−</mo>")
-
-
-class MathML(MathMLPresentationPrinter):
-    """sympy's presentation MathML with the spec's display names, σ for sigmoid, [z > 0] for
-    the step, and factors in textbook order (as in the terminal and LaTeX)."""
-
-    def __init__(self, spec: Spec) -> None:
-        super().__init__({"order": "none", "mul_symbol": "dot"})
-        self.spec = spec
-        self.rank = factor_rank(spec)
-        self._cache: dict[sp.Basic, str] = {}
-        self._labels: dict[str, sc.Label] = {}
-
-    def el(self, tag: str, *children: object, text: str | None = None, **attrs: str) -> object:
-        node = self.dom.createElement(tag)
-        for k, v in attrs.items():
-            node.setAttribute(k, v)
-        if text is not None:
-            node.appendChild(self.dom.createTextNode(_html.escape(text, quote=False)))
-        for c in children:
-            node.appendChild(c)
-        return node
-
-    def name(self, n: str) -> object:
-        """A name as MathML: base with subscript/superscript from its display name."""
-        if n not in self._labels:
-            self._labels[n] = sc.label_of(self.spec, n)
-        lab = self._labels[n]
-        attrs = {"mathvariant": "normal"} if lab.upright and len(lab.base) == 1 else {}
-        base = self.el("mi", text=lab.base, **attrs)
-
-        def script(s: str) -> object:
-            return self.el("mn" if s.replace(",", "").isdigit() else "mi", text=s)
-
-        if lab.sub and lab.sup:
-            return self.el("msubsup", base, script(lab.sub), script(lab.sup))
-        if lab.sub:
-            return self.el("msub", base, script(lab.sub))
-        if lab.sup:
-            return self.el("msup", base, script(lab.sup))
-        return base
-
-    def _print_Symbol(self, sym: sp.Symbol, style: str = "plain") -> object:
-        return self.name(sym.name)
-
-    def _print_sigmoid(self, e: sp.Basic) -> object:
-        return self.el("mrow", self.el("mi", text="σ"), self._paren_comma_separated(*e.args))
-
-    def _print_Heaviside(self, e: sp.Basic) -> object:
-        return self.el("mrow", self.el("mo", text="["), self._print(e.args[0]),
-                       self.el("mo", text=">"), self.el("mn", text="0"), self.el("mo", text="]"))
-
-    def _print_Mul(self, expr: sp.Mul) -> object:
-        if expr.could_extract_minus_sign():
-            return self.el("mrow", self.el("mo", text="−"), self._product(-expr))
-        return self._product(expr)
-
-    def _product(self, expr: sp.Expr) -> object:
-        num, den = sp.fraction(expr)
-        if den != 1:
-            return self.el("mfrac", self._print(num), self._print(den))
-        coeff, rest = expr.as_coeff_Mul()
-        factors = sorted(sp.Mul.make_args(rest), key=self.rank)
-        if coeff != 1:
-            factors.insert(0, coeff)
-        if len(factors) == 1:
-            return self._print(factors[0])
-        row = self.el("mrow")
-        for i, f in enumerate(factors):
-            if i:
-                row.appendChild(self.el("mo", text="·"))
-            row.appendChild(self.parenthesize(f, sp.printing.precedence.PRECEDENCE["Mul"]))
-        return row
-
-    def markup(self, expr: sp.Basic) -> str:
-        """The MathML of `expr` (without the <math> element), printed once per expression."""
-        if expr not in self._cache:
-            self._cache[expr] = _xml_safe(self.doprint(expr))
-        return self._cache[expr]
-
-    def factor(self, expr: sp.Basic) -> str:
-        """A local partial as a factor: sums and negatives in parentheses."""
-        inner = self.markup(expr)
-        if isinstance(expr, sp.Add) or expr.could_extract_minus_sign():
-            return f"<mrow><mo>(</mo>{inner}<mo>)</mo></mrow>"
-        return inner
-
-    def leibniz(self, v: str, u: str) -> str:
-        top = self.el("mrow", self.el("mo", text="∂"), self.name(v))
-        bottom = self.el("mrow", self.el("mo", text="∂"), self.name(u))
-        return _xml_safe(self.el("mfrac", top, bottom).toxml())  # type: ignore[attr-defined]
+MathML = MathMLPrinter  # the printer lives with the other printers, in notation
 
 
 def _math(inner: str, block: bool = False) -> str:
@@ -161,6 +57,9 @@ CSS = """
 .pathgrad .neg { color: #b03a2e; }
 .pathgrad .op { color: #57606a; }
 .pathgrad math { font-size: 1.1em; }
+.pathgrad .wide { overflow-x: auto; max-width: 100%; }
+.pathgrad .numbers { color: #0b6e8a; font-size: 0.92em; white-space: nowrap; }
+.pathgrad table.values td { border: none; padding: 0.1em 1.2em 0.1em 0; white-space: nowrap; }
 .pathgrad .verdict { padding: 0.6em 0.9em; border-radius: 6px; }
 .pathgrad .ok { background: #e6f4ea; color: #1e6b34; }
 .pathgrad .bad { background: #fde2e1; color: #8b1a1a; }
@@ -206,19 +105,31 @@ SCRIPT = """
 """
 
 
-def render(ex: Explanation) -> str:
-    """The explanation as one self-contained HTML page (MathML, inline SVG, no network).
+def render(ex: Explanation | TopPaths, options: Options | None = None) -> str:
+    """The explanation (or the top K paths) as one self-contained HTML page (MathML, inline
+    SVG, no network).
 
     Everything sits in one `<div class="pathgrad">` with its styles scoped to it, so the
-    same page also displays inside Jupyter (`Explanation._repr_html_`)."""
+    same page also displays inside Jupyter (`api.Explanation._repr_html_`)."""
+    opts = options or Options()
+    top = isinstance(ex, TopPaths)
     spec = ex.spec
-    mm = MathML(spec)
+    mm = MathMLPrinter(spec)
+    read = readable(ex) if opts.simplify else Readable()
     esc = _html.escape
     w, loss = ex.weight, ex.loss
+    uw, uloss = display_name(spec, w, "unicode"), display_name(spec, loss, "unicode")
+    hw, hloss = display_name(spec, w, "html"), display_name(spec, loss, "html")
     n = ex.path_count
-    title = f"∂{loss}/∂{w}: {n:,} path{'s' if n != 1 else ''} from {w} to {loss}"
+    if top:
+        title = f"the {len(ex.paths)} largest of {formats.count(n)} paths from {uw} to {uloss}"
+        head = f"The {len(ex.paths):,} largest of {formats.count(n)} paths from {hw} to {hloss}"
+    else:
+        title = f"∂{uloss}/∂{uw}: {n:,} path{'s' if n != 1 else ''} from {uw} to {uloss}"
+        head = (f"{_math(mm.leibniz(loss, w))} as a sum over {n:,} "
+                f"path{'s' if n != 1 else ''}")
     # ids unique per explanation, stable across runs (no random ids in files people commit)
-    key = f"{spec.source}|{spec.name}|{w}|{loss}|{n}".encode()
+    key = f"{spec.source}|{spec.name}|{w}|{loss}|{n}|{top}".encode()
     prefix = "pg" + hashlib.sha1(key).hexdigest()[:8] + "-"
     out = [
         "<!DOCTYPE html>",
@@ -231,118 +142,180 @@ def render(ex: Explanation) -> str:
         "</head>",
         '<body style="margin: 0; background: #ffffff;">',
         f'<div class="pathgrad" id="{prefix}page">',
-        f"<h1>{_math(mm.leibniz(loss, w))} as a sum over {n:,} path{'s' if n != 1 else ''}"
-        "</h1>",
+        f"<h1>{head}</h1>",
     ]
     about = " — ".join(esc(x) for x in (spec.name, spec.description) if x)
     out.append(f'<p class="about">{about or esc(spec.source)}</p>')
+    out += _values(ex, mm, opts)
     scene = None
     if len(spec.names) <= sc.MAX_DRAWN_NAMES:
-        scene = sc.build(spec, ex.weight, "none", explanation=ex)
-    out += _picture(ex, scene, prefix)
-    out += _table(ex, mm, scene, prefix)
-    out += _summary(ex, mm)
+        scene = sc.build(spec, ex.weight, "none", explanation=None if top else ex)
+    out += _picture(ex, scene, prefix, read, opts)
+    out += _table(ex, mm, scene, prefix, read, opts)
+    out += _summary(ex, mm, read, opts)
     out.append(f"<footer>Written by pathgrad from {esc(spec.source)}.</footer>")
     out.append(f"<script>{SCRIPT}</script>")
     out += ["</div>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
-def _picture(ex: Explanation, scene: sc.Scene | None, prefix: str) -> list[str]:
+def _values(ex: Explanation | TopPaths, mm: MathMLPrinter, opts: Options) -> list[str]:
+    """The point and the forward pass: every name's value, in display names."""
+    spec = ex.spec
+    items = [(n, float(v) if v is not None else None) for n, v in ex.values.items()]
+    if isinstance(ex, Explanation):
+        nodes = ex.node_values
+    else:
+        from .numbers import forward_values
+
+        nodes = forward_values(spec, ex.values) if len(spec.nodes) <= 2_000 else {}
+    items += [(n, nodes.get(n)) for n in spec.graph.order if n in spec.nodes and n in nodes]
+    if len(items) > 120:
+        on_paths = {x for p in ex.paths for x in p.nodes}
+        items = [it for it in items if it[0] in on_paths][:120]
+    if not items:
+        return []
+    cells = [_math(mm.name_markup(n) + "<mo>=</mo><mn>"
+                   + _html.escape(formats.number(v, opts.digits)) + "</mn>")
+             for n, v in items]
+    rows = ["<tr>" + "".join(f"<td>{c}</td>" for c in cells[k:k + 6]) + "</tr>"
+            for k in range(0, len(cells), 6)]
+    return ["<h2>Values at the point</h2>",
+            "<p>The leaves, then the nodes in the order they are computed (the forward "
+            "pass).</p>", '<div class="wide"><table class="values">', *rows,
+            "</table></div>"]
+
+
+def _picture(ex: Explanation | TopPaths, scene: sc.Scene | None, prefix: str,
+             read: Readable, opts: Options) -> list[str]:
     if scene is None:
         return [f"<p>(The network has {len(ex.spec.names):,} names, too many to draw here; "
                 "<code>pathgrad graph</code> writes it as .dot or .mmd.)</p>"]
     from .drawing import svg
-    from .notation import Notation
+    from .numbers import edge_values
 
-    # each edge's tooltip: its local partial, written out, and its value at the point
+    # each edge's tooltip: its local partial, written out in display names, and its value
     note = Notation(ex.spec)
     net = ex.network
     titles = {}
     if net is not None:
         lit = [(e.u, e.v) for e in scene.edges if e.lit]
-        values = sc.edge_values(net, ex.values, lit)
+        values = edge_values(ex.spec, ex.values, lit)
         for u, v in lit:
             val = values[(u, v)]
-            titles[(u, v)] = f"∂{v}/∂{u} = {note.pretty(net.local_partial(u, v))}" + (
-                f" = {number(val)}" if val is not None else "")
+            name = display_name(ex.spec, v, "unicode"), display_name(ex.spec, u, "unicode")
+            partial = read.factor(net.local_partial(u, v))
+            titles[(u, v)] = f"∂{name[0]}/∂{name[1]} = {note.unicode(partial)}" + (
+                f" = {formats.number(val, opts.digits)}" if val is not None else "")
+    hw = display_name(ex.spec, ex.weight, "html")
+    hloss = display_name(ex.spec, ex.loss, "html")
+    which = "the largest paths" if isinstance(ex, TopPaths) else "every path"
     return ["<figure>", svg(scene, standalone=False, prefix=prefix, titles=titles),
-            f"<figcaption>In red: every path from {_html.escape(ex.weight)} to "
-            f"{_html.escape(ex.loss)}. Hover over, focus or click a row below to light up "
-            "its path.</figcaption>", "</figure>"]
+            f"<figcaption>In red: {which} from {hw} to {hloss}. Hover over, focus or click a "
+            "row below to light up its path.</figcaption>", "</figure>"]
 
 
-def _table(ex: Explanation, mm: MathML, scene: sc.Scene | None, prefix: str) -> list[str]:
+def _table(ex: Explanation | TopPaths, mm: MathMLPrinter, scene: sc.Scene | None,
+           prefix: str, read: Readable, opts: Options) -> list[str]:
     esc = _html.escape
+    spec = ex.spec
     if not ex.paths:
-        return [f"<p>{esc(ex.loss)} does not depend on {esc(ex.weight)}: there are no paths, "
-                f"so ∂{esc(ex.loss)}/∂{esc(ex.weight)} = 0.</p>"]
+        hw, hloss = display_name(spec, ex.weight, "html"), display_name(spec, ex.loss, "html")
+        return [f"<p>{hloss} does not depend on {hw}: there are no paths, "
+                f"so {_math(mm.leibniz(ex.loss, ex.weight) + '<mo>=</mo><mn>0</mn>')}.</p>"]
     edge_ids = {e: f"{prefix}e{i}" for e, i in scene.edge_index().items()} if scene else {}
+    values = {}
+    if opts.numbers:
+        from .numbers import edge_values
+
+        edges = {(u, v) for p in ex.paths for u, v in zip(p.nodes, p.nodes[1:])}
+        values = edge_values(spec, ex.values, sorted(edges))
     out = ["<h2>The paths</h2>",
            "<p>Each path contributes the product of the local partial derivatives along it, "
            "written from the loss side back to the weight.</p>",
-           '<table class="paths">',
+           '<div class="wide"><table class="paths">',
            "<thead><tr><th>#</th><th>path</th><th>chain (loss side first)</th>"
            "<th>local partials</th><th>value</th><th>share</th></tr></thead>",
            "<tbody>"]
-    for i, p, header in grouped_paths(ex):
+    for i, p, header in grouped_paths(ex):  # type: ignore[arg-type]
         if header is not None:
             out.append(f'<tr class="group"><td></td><td colspan="5">{esc(header)}</td></tr>')
         steps = p.factors_loss_first()
         chain = _joined([mm.leibniz(v, u) for v, u, _ in steps])
-        partials = _joined([mm.factor(f) for _, _, f in steps])
+        partials = _joined([mm.factor(read.factor(f)) for _, _, f in steps])
+        if opts.numbers:
+            nums = chain_numbers(p, values, opts.digits)
+            if nums:
+                partials += (f'<div class="numbers">= {esc(" · ".join(nums))} = '
+                             f"{esc(formats.number(p.value, opts.digits))}</div>")
         ids = " ".join(edge_ids.get((u, v), "") for u, v in zip(p.nodes, p.nodes[1:]))
-        value = number(p.value) if p.value is not None else esc(p.note or "—")
+        route = " → ".join(display_name(spec, x, "html") for x in p.nodes)
+        value = esc(formats.number(p.value, opts.digits)) if p.value is not None else \
+            esc(p.note or "—")
         neg = ' neg' if (p.value or 0) < 0 else ""
-        share = percent(p.share)
+        share = formats.percent(p.share)
         out.append(
             f'<tr class="path" data-index="{i}" data-edges="{ids}" tabindex="0">'
-            f'<td class="num">{i}</td><td class="route">{esc(" → ".join(p.nodes))}</td>'
+            f'<td class="num">{i}</td><td class="route">{route}</td>'
             f"<td>{chain}</td><td>{partials}</td>"
             f'<td class="num{neg}">{value}</td><td class="num">{share}</td></tr>')
-    out += ["</tbody>", "</table>"]
+    out += ["</tbody>", "</table></div>"]
     return out
 
 
-def _summary(ex: Explanation, mm: MathML) -> list[str]:
+def _summary(ex: Explanation | TopPaths, mm: MathMLPrinter, read: Readable,
+             opts: Options) -> list[str]:
     esc = _html.escape
+    top = isinstance(ex, TopPaths)
     lhs = mm.leibniz(ex.loss, ex.weight)
-    out = ["<h2>The sum over paths</h2>"]
+    out = ["<h2>The sum over paths</h2>" if not top else "<h2>What these paths add up to</h2>"]
     if ex.paths:
         terms = []
         for p in ex.paths[:200]:
-            factors = "<mo>·</mo>".join(mm.factor(f) for _, _, f in p.factors_loss_first())
+            factors = "<mo>·</mo>".join(mm.factor(read.factor(f))
+                                        for _, _, f in p.factors_loss_first())
             terms.append(f"<mrow>{factors}</mrow>")
         more = len(ex.paths) - len(terms)
         body = _joined(terms, "+")
         if more > 0:
             body += f' <span class="op">+ … ({more:,} more paths, listed above)</span>'
-        out.append(f"<p>{_math(lhs + '<mo>=</mo>')} {body}</p>")
+        start = _math(lhs + "<mo>=</mo>") if not top else ""
+        out.append(f"<p>{start} {body}</p>")
         if len(ex.paths) > 1 and all(p.value is not None for p in ex.paths[:200]):
-            nums = number(ex.paths[0].value) + "".join(
-                f" {'−' if p.value < 0 else '+'} {number(abs(p.value))}"  # type: ignore
+            nums = formats.number(ex.paths[0].value, opts.digits) + "".join(
+                f" {'−' if p.value < 0 else '+'} "  # type: ignore[operator]
+                f"{formats.number(abs(p.value), opts.digits)}"  # type: ignore[arg-type]
                 for p in ex.paths[1:200])
             out.append(f"<p>= {esc(nums)}{' + …' if more > 0 else ''}</p>")
+    if top:
+        if ex.covered is not None:
+            out.append(f"<p><strong>= {esc(formats.number(ex.covered, opts.digits))}</strong>"
+                       f" = {esc(formats.percent(ex.share))} of {_math(lhs)}</p>")
+        out.append(f'<p class="verdict ok">Over all {formats.count(ex.path_count)} paths '
+                   f"(reverse-mode accumulation, without listing them): {_math(lhs)} = "
+                   f"{esc(formats.number(ex.value, opts.digits))}</p>")
+        return out
     if ex.value is not None:
-        out.append(f"<p><strong>= {esc(number(ex.value))}</strong> at the point "
-                   f"{esc(_point(ex))}</p>")
+        out.append(f"<p><strong>= {esc(formats.number(ex.value, opts.digits))}</strong></p>")
     elif ex.value_note:
         out.append(f"<p>No value at this point: {esc(ex.value_note)}</p>")
     out.append("<h2>Check</h2>")
-    if ex.direct_computed and tree_size(ex.direct_names, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT:
-        out.append(f"<p>sympy's derivative of the composed {esc(ex.loss)}, written in the "
-                   "network's names:</p>")
-        out.append(_math(lhs + "<mo>=</mo>" + mm.markup(ex.direct_names), block=True))
+    expr = read.direct if read.direct is not None else ex.direct_names
+    if ex.direct_computed and tree_size(expr, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT:
+        simplified = " and simplified for reading (proved equal)" \
+            if read.direct is not None else ""
+        out.append(f"<p>sympy's derivative of the composed "
+                   f"{display_name(ex.spec, ex.loss, 'html')}, written in the network's "
+                   f"names{simplified}:</p>")
+        out.append('<div class="wide">' + _math(lhs + "<mo>=</mo>" + mm.markup(expr),
+                                                block=True) + "</div>")
     else:
         out.append(f"<p>{esc(ex.direct_note)}.</p>")
     v = ex.verification
+    words = wording.verdict(v, ex.direct_computed, "html")
     if v.verified:
-        out.append(f'<p class="verdict ok">✓ verified: {esc(ex.verdict)}</p>')
+        out.append('<p class="verdict ok">✓ verified: the sum over paths equals the direct '
+                   f"derivative; {words}.</p>")
     else:
-        out.append(f'<p class="verdict bad">✗ NOT VERIFIED: {esc(v.detail)}</p>')
+        out.append(f'<p class="verdict bad">✗ {words}</p>')
     return out
-
-
-def _point(ex: Explanation) -> str:
-    items = [f"{n} = {number(float(v))}" for n, v in ex.values.items() if v is not None]
-    return ", ".join(items[:40]) + (", …" if len(items) > 40 else "")

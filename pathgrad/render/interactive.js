@@ -512,7 +512,8 @@ var PathgradLive = (function () {
     var btnPlay = q(".pg-play"), stepNow = q(".pg-step-now"), stepList = q(".pg-step-list");
     var stepCount = q(".pg-step-count");
     function sequence() {
-      return state.mode === "reverse" ? data.order.slice().reverse() : data.order.slice();
+      var steps = state.mode === "reverse" ? data.reverseSteps : data.forwardSteps;
+      return steps.map(function (i) { return data.order[i]; });
     }
     function stepTerms(i) {  // i: index in data.order; the edges it adds up
       return state.mode === "reverse" ? data.kids[i] : data.parents[i];

@@ -24,6 +24,7 @@ import hashlib
 import html as _html
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,6 +102,32 @@ def slider_range(value: float | None) -> tuple[float, float, str]:
     step_exp = math.floor(math.log10(half)) - 2
     step = f"{10.0 ** step_exp:.{max(0, -step_exp)}f}" if step_exp < 0 else str(10 ** step_exp)
     return float(lo), float(hi), step
+
+
+_SUB = str.maketrans("0123456789+-−=()aehijklmnoprstuvx",
+                     "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUP = str.maketrans("0123456789+-−=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁱⁿ")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def display_text(label: sc.Label) -> str:
+    """A display name as one line of text, with Unicode sub- and superscripts where they
+    exist (w₁₁⁽¹⁾, a₀,₁); else written out as a_{…}.
+
+    >>> display_text(sc.Label("w", "11", "(1)")), display_text(sc.Label("h", "t,q"))
+    ('w₁₁⁽¹⁾', 'h_t,q')
+    """
+    def script(text: str, table: dict[int, str], mark: str) -> str:
+        if all(ch == "," or ord(ch) in table for ch in text):
+            return text.translate(table)
+        return f"{mark}{text}"
+
+    return label.base + script(label.sub, _SUB, "_") + script(label.sup, _SUP, "^")
+
+
+def _in_display_names(text: str, names: Mapping[str, str]) -> str:
+    """Pretty-printed math with every declared name replaced by its display name."""
+    return _WORD.sub(lambda m: names.get(m[0], m[0]), text)
 
 
 def model_js(network: Network, slots: Mapping[str, int],
@@ -207,6 +234,7 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
 
     note = Notation(spec)
     labels = {n: sc.label_of(spec, n) for n in names}
+    shown = {n: display_text(lab) for n, lab in labels.items()}
     leaves = []
     for n in names:
         kind = spec.kind(n)
@@ -224,16 +252,20 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
         "names": names,
         "kinds": ["loss" if n == loss else spec.kind(n) for n in names],
         "labels": [[labels[n].base, labels[n].sub, labels[n].sup] for n in names],
-        "exprs": [note.pretty(net.exprs[n]) if n in net.exprs else None for n in names],
+        "exprs": [_in_display_names(note.pretty(net.exprs[n]), shown) if n in net.exprs
+                  else None for n in names],
         "leaves": leaves,
         "weight": slots[weight],
         "loss": slots[loss],
         "edges": [[slots[u], slots[v]] for u, v in edges],
-        "partials": [note.pretty(net.local_partial(u, v)) for u, v in edges],
+        "partials": [_in_display_names(note.pretty(net.local_partial(u, v)), shown)
+                     for u, v in edges],
         "paths": [[edge_index[(a, b)] for a, b in zip(p, p[1:])] for p in paths],
         "order": [slots[n] for n in order],
         "kids": kids,
         "parents": parents,
+        "reverseSteps": _step_order(order, kids, edges, spec.names, reverse=True),
+        "forwardSteps": _step_order(order, parents, edges, spec.names, reverse=False),
         "pathsToLoss": [f"{to_loss[n]:,}" for n in order],
         "pathsFromWeight": [f"{from_weight[n]:,}" for n in order],
     }
@@ -250,6 +282,20 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
     markup = _markup(spec, weight, paths, labels, leaves, names, svg, title, prefix,
                      explanation, len(order))
     return Live(data, model, markup, title, prefix)
+
+
+def _step_order(order: list[str], terms: list[list[int]], edges: list[tuple[str, str]],
+                declared: list[str], *, reverse: bool) -> list[int]:
+    """The order the steps are shown in, as `pathgrad backprop` lists its rows: nearest the
+    loss (reverse) or the weight (forward) first, one level in the spec's order (δ_a11 before
+    δ_a12). Indices into `order`; each step's terms come before it."""
+    rank = {n: i for i, n in enumerate(declared)}
+    at = {n: i for i, n in enumerate(order)}
+    level: dict[str, int] = {}
+    for n in (reversed(order) if reverse else order):
+        others = [edges[k][1] if reverse else edges[k][0] for k in terms[at[n]]]
+        level[n] = 1 + max((level[o] for o in others), default=-1)
+    return [at[n] for n in sorted(order, key=lambda n: (level[n], rank.get(n, 0)))]
 
 
 def _markup(spec: Spec, weight: str, paths: list[tuple[str, ...]], labels: dict[str, sc.Label],
@@ -352,7 +398,7 @@ def _markup(spec: Spec, weight: str, paths: list[tuple[str, ...]], labels: dict[
         out += ["</tbody>", "</table>"]
     if explanation is not None:
         mark = "✓ verified" if explanation.verified else "✗ NOT VERIFIED"
-        out.append(f'<p class="pg-check">{mark} at the spec\'s point: '
+        out.append(f'<p class="pg-check">{mark}: '
                    f"{esc(explanation.verdict)}.</p>")
     out.append('<p class="pg-check">The numbers are computed in this page, in double '
                "precision, by JavaScript that pathgrad generated from the same sympy "

@@ -1,4 +1,8 @@
-"""JSON for tools. The keys are a contract: extend them, never rename or reshape them."""
+"""JSON for tools. The keys are a contract: extend them, never rename or reshape them.
+
+Every key of every command's JSON is written here (or by the per-analysis helpers this module
+calls: toppaths_json, backprop_json, routes_json), never added by the command line.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,40 @@ import json
 from typing import Any
 
 from ..analyses.explanation import Explanation
+from ..analyses.lengths import LengthDistribution
+from ..analyses.toppaths import TopPaths
 from ..calculus import tree_size
 from ..spec import Spec
+from . import toppaths_json
 from .notation import Notation
+from .readable import readable
+from .routes_json import route_json
 
-__all__ = ["explanation", "spec_summary", "dumps", "DIRECT_TREE_LIMIT"]
+__all__ = ["explanation", "spec_summary", "top_paths", "dumps", "DIRECT_TREE_LIMIT"]
 
 DIRECT_TREE_LIMIT = 20_000  # beyond this the leaves-only derivative is written in node names
+SHOW_VALUES_LIMIT = 20_000  # `show --format json` has node_values for specs up to this size
 
 
 def _num(x: object) -> float | None:
     return None if x is None else float(x)  # type: ignore[arg-type]
 
 
-def explanation(ex: Explanation) -> dict[str, Any]:
+def _extras(out: dict[str, Any], lengths: LengthDistribution | None, routes: Any) -> None:
+    if lengths is not None:
+        out["path_lengths"] = toppaths_json.path_lengths(lengths)
+    if routes is not None:
+        out["path_routes"] = route_json(routes)
+
+
+def explanation(ex: Explanation, lengths: LengthDistribution | None = None,
+                routes: Any = None, simplify: bool = True) -> dict[str, Any]:
     """The contract: weight, loss, path_count, paths[nodes, factors, term, value, share],
-    sum, direct, value, verified, method; plus extra keys for people and tools."""
+    sum, direct, value, verified, method; plus extra keys for people and tools, among them
+    the forms shown to people: paths[factors_simplified] and direct_simplified (sympy's
+    forms stay under factors and direct)."""
     note = Notation(ex.spec)
+    read = readable(ex) if simplify else None
     in_leaves = tree_size(ex.direct, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT
     printed: dict[int, str] = {}  # each edge's partial is shared by many paths: print it once
 
@@ -42,6 +63,9 @@ def explanation(ex: Explanation) -> dict[str, Any]:
             "value": _num(p.value),
             "share": _num(p.share),
             "chain": p.chain,
+            "factors_simplified": [once(read.factor(f)) if read else once(f)
+                                   for f in p.factors],
+            "value_exact": p.exact,  # the value as an exact rational string, or null
         }
         if p.note:
             item["note"] = p.note
@@ -68,18 +92,34 @@ def explanation(ex: Explanation) -> dict[str, Any]:
         },
         "values": {k: _num(v) for k, v in ex.values.items()},
         "node_values": {k: _num(v) for k, v in ex.node_values.items()},
+        # exact rationals as strings ("0", "-3/25"); null where a value is not rational
+        "value_exact": ex.value_exact,
+        "node_values_exact": dict(ex.node_values_exact),
     }
+    # the direct derivative as shown to people: simplified and proved equal (null: as sympy's)
+    out["direct_simplified"] = once(read.direct) if read and read.direct is not None else None
     if ex.value_note:
         out["value_note"] = ex.value_note
     if ex.node_notes:
         out["node_notes"] = dict(ex.node_notes)  # why a node value is null
+    _extras(out, lengths, routes)
     return out
 
 
-def spec_summary(spec: Spec) -> dict[str, Any]:
-    """`pathgrad show` as data: inputs, params, nodes, loss, path_counts."""
+def top_paths(tp: TopPaths, lengths: LengthDistribution | None = None,
+              routes: Any = None) -> dict[str, Any]:
+    """`explain --top K`: toppaths_json's keys, path_lengths, path_routes."""
+    out = toppaths_json.top_paths(tp)
+    _extras(out, lengths, routes)
+    return out
+
+
+def spec_summary(spec: Spec, lengths: LengthDistribution | None = None,
+                 routes: Any = None) -> dict[str, Any]:
+    """`pathgrad show` as data: inputs, params, nodes, loss, path_counts, node_values (at the
+    spec's point), path_lengths, path_routes."""
     counts = spec.graph.path_counts(spec.loss)
-    return {
+    out: dict[str, Any] = {
         "name": spec.name,
         "inputs": {k: _num(v) for k, v in spec.inputs.items()},
         "params": {k: _num(v) for k, v in spec.params.items()},
@@ -87,6 +127,12 @@ def spec_summary(spec: Spec) -> dict[str, Any]:
         "loss": spec.loss,
         "path_counts": {k: int(counts[k]) for k in [*spec.params, *spec.inputs]},
     }
+    if len(spec.nodes) <= SHOW_VALUES_LIMIT:
+        from .numbers import forward_values
+
+        out["node_values"] = forward_values(spec, spec.values())
+    _extras(out, lengths, routes)
+    return out
 
 
 def dumps(data: dict[str, Any]) -> str:

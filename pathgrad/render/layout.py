@@ -23,6 +23,7 @@ there are no nodes at all — so no edge ever runs through a node it does not jo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,40 +43,57 @@ class Layered:
     bends: dict[tuple[str, str], tuple[tuple[int, float], ...]]
 
 
-def isotonic(target: Sequence[float], gaps: Sequence[float]) -> list[float]:
-    """The positions p closest to `target` (least squares) with p[i+1] − p[i] ≥ gaps[i].
+def isotonic(target: Sequence[float], gaps: Sequence[float],
+             weights: Sequence[float] | None = None) -> list[float]:
+    """The positions p closest to `target` (weighted least squares) with
+    p[i+1] − p[i] ≥ gaps[i]: pool-adjacent-violators on p[i] − (sum of the gaps before i).
 
     >>> isotonic([0, 0, 0], [1, 1])
     [-1.0, 0.0, 1.0]
     >>> isotonic([0, 5], [1])
     [0.0, 5.0]
+    >>> isotonic([0, 0], [1], [9, 1])
+    [-0.1, 0.9]
     """
+    weights = weights or [1.0] * len(target)
     offset = [0.0]
     for gap in gaps:
         offset.append(offset[-1] + gap)
     values = [t - o for t, o in zip(target, offset)]
-    blocks: list[list[float]] = []  # [mean, count]
-    for v in values:
-        blocks.append([v, 1.0])
+    blocks: list[list[float]] = []  # [mean, weight, count]
+    for v, w in zip(values, weights):
+        blocks.append([v, w, 1])
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            m2, c2 = blocks.pop()
-            m1, c1 = blocks.pop()
-            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+            m2, w2, c2 = blocks.pop()
+            m1, w1, c1 = blocks.pop()
+            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
     out: list[float] = []
-    for mean, count in blocks:
+    for mean, _, count in blocks:
         out += [mean] * int(count)
-    return [q + o for q, o in zip(out, offset)]
+    return [round(q + o, 9) for q, o in zip(out, offset)]
 
 
-def _median(values: list[float]) -> float:
+def _median(values: list[tuple[float, float]]) -> float:
+    """The weighted median of (value, weight) pairs (the mean of the two middle values on a
+    tie, so two equal pulls meet half-way)."""
     values = sorted(values)
-    n = len(values)
-    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+    total = sum(w for _, w in values)
+    acc = 0.0
+    for i, (v, w) in enumerate(values):
+        acc += w
+        if acc * 2 > total + 1e-9:
+            return v
+        if abs(acc * 2 - total) <= 1e-9:
+            return (v + values[i + 1][0]) / 2
+    return values[-1][0]
 
 
 def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
-            column: Mapping[str, int], *, rounds: int = 4) -> Layered:
-    """Lay out `names` in the given columns; every edge must go to a later column.
+            column: Mapping[str, int], *, weights: Mapping[tuple[str, str], float] | None = None,
+            rounds: int = 4) -> Layered:
+    """Lay out `names` in the given columns; every edge must go to a later column. An edge's
+    weight (default 1) is how hard it pulls its two ends onto one row: the caller makes the
+    main chain heavy and the edges of leaves light, so the chain stays straight.
 
     >>> lay = layered(["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")],
     ...               {"a": 0, "b": 1, "c": 2})
@@ -94,6 +112,13 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
     class _View:
         w = h = 1.0
 
+    # start each column in the order of the names' first users: a leaf next to its user
+    rank = {n: float(i) for i, n in enumerate(names)}
+    has_deps = {v for _, v in edges}
+    first = dict(rank)
+    for u, v in edges:
+        if u not in has_deps:
+            first[u] = min(first[u] if first[u] != rank[u] else math.inf, rank[v] - 0.5)
     vertex = {n: Vertex(n) for n in names}
     for vx in vertex.values():
         vx.view = _View()
@@ -101,17 +126,19 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
     graph = Graph(list(vertex.values()), list(gedges.values()))
     layers: list[list[object]] = [[] for _ in range(max(column[n] for n in names) + 1)]
     ctrls: dict[tuple[str, str], dict[int, object]] = {}
-    for comp in graph.C:  # each connected part ordered on its own, then stacked
+    edge_rank = {id(e): i for i, e in enumerate(gedges.values())}
+    # grandalf keeps vertices and edges in sets: visit them in the caller's order, so the
+    # same network always gives the same picture
+    for comp in sorted(graph.C, key=lambda c: min(rank[vx.data] for vx in c.sV)):
         sug = SugiyamaLayout(comp)
         sug.alt_e = []
         sug.dag = False
         count = max(column[vx.data] for vx in comp.sV) + 1
         sug.layers = [Layer([]) for _ in range(count)]
-        for vx in sorted(comp.sV, key=lambda x: names.index(x.data) if len(names) < 64
-                         else 0):
+        for vx in sorted(comp.sV, key=lambda x: (first[x.data], rank[x.data])):
             sug.grx[vx].rank = column[vx.data]
             sug.layers[column[vx.data]].append(vx)
-        for e in comp.sE:
+        for e in sorted(comp.sE, key=lambda e: edge_rank[id(e)]):
             sug.setdummies(e)
         for layer in sug.layers:
             layer.setup(sug)
@@ -120,14 +147,44 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
             for _step in sug.ordering_step():
                 pass
         for c, layer in enumerate(sug.layers):
-            layers[c].extend(layer)
+            layers[c].extend(_tidy(layer, rank, column))
         for e, ctrl in sug.ctrls.items():
             ctrls[(e.v[0].data, e.v[1].data)] = ctrl
-    return _rows(layers, ctrls, list(edges))
+    return _rows(layers, ctrls, list(edges), weights or {})
+
+
+def _tidy(layer: list[object], rank: Mapping[str, float],
+          column: Mapping[str, int]) -> list[object]:
+    """Vertices with the same neighbours on both sides, all one column away, can trade
+    places without changing a single crossing: put those in the spec's order (x1 above x2,
+    unit 1 above unit 2)."""
+    from grandalf.layouts import DummyVertex
+
+    def key(vx: object) -> tuple:
+        if isinstance(vx, DummyVertex):
+            return ("dummy", id(vx))
+        near = [*vx.N(-1), *vx.N(+1)]  # type: ignore[attr-defined]
+        c = column[vx.data]  # type: ignore[attr-defined]
+        if any(abs(column[n.data] - c) != 1 for n in near):
+            return ("long", id(vx))
+        return (frozenset(id(n) for n in vx.N(-1)),  # type: ignore[attr-defined]
+                frozenset(id(n) for n in vx.N(+1)))  # type: ignore[attr-defined]
+
+    groups: dict[tuple, list[int]] = {}
+    for i, vx in enumerate(layer):
+        groups.setdefault(key(vx), []).append(i)
+    out = list(layer)
+    for slots in groups.values():
+        if len(slots) > 1:
+            members = sorted((layer[i] for i in slots),
+                             key=lambda vx: (rank[vx.data], vx.data))  # type: ignore[attr-defined]
+            for i, vx in zip(slots, members):
+                out[i] = vx
+    return out
 
 
 def _rows(layers: list[list[object]], ctrls: dict[tuple[str, str], dict[int, object]],
-          edges: list[tuple[str, str]]) -> Layered:
+          edges: list[tuple[str, str]], weights: Mapping[tuple[str, str], float]) -> Layered:
     """Rows for the ordered layers: median of the neighbours, kept apart (see `isotonic`)."""
     from grandalf.layouts import DummyVertex
 
@@ -135,8 +192,8 @@ def _rows(layers: list[list[object]], ctrls: dict[tuple[str, str], dict[int, obj
     for layer in layers:
         for vx in layer:
             key[id(vx)] = vx
-    up: dict[int, list[int]] = {id(vx): [] for layer in layers for vx in layer}
-    down: dict[int, list[int]] = {id(vx): [] for layer in layers for vx in layer}
+    up: dict[int, list[tuple[int, float]]] = {id(vx): [] for layer in layers for vx in layer}
+    down: dict[int, list[tuple[int, float]]] = {id(vx): [] for layer in layers for vx in layer}
     by_name = {vx.data: vx for layer in layers for vx in layer
                if not isinstance(vx, DummyVertex)}
     for u, v in edges:
@@ -144,9 +201,10 @@ def _rows(layers: list[list[object]], ctrls: dict[tuple[str, str], dict[int, obj
         chain = [by_name[u], *(ctrl[r] for r in sorted(ctrl) if ctrl[r] not in
                                (by_name[u], by_name[v]))] if ctrl else [by_name[u]]
         chain.append(by_name[v])
+        w = weights.get((u, v), 1.0) * (2.0 if len(chain) > 2 else 1.0)  # long edges: straight
         for a, b in zip(chain, chain[1:]):
-            down[id(a)].append(id(b))
-            up[id(b)].append(id(a))
+            down[id(a)].append((id(b), w))
+            up[id(b)].append((id(a), w))
     pos: dict[int, float] = {}
     gaps: list[list[float]] = []
     for layer in layers:
@@ -168,10 +226,18 @@ def _rows(layers: list[list[object]], ctrls: dict[tuple[str, str], dict[int, obj
                 continue
             want = []
             for vx in layer:
-                near = [pos[n] for n in links[id(vx)]] or [pos[n] for n in
-                                                           (up[id(vx)] + down[id(vx)])]
+                near = [(pos[n], w) for n, w in links[id(vx)]] or [
+                    (pos[n], w) for n, w in up[id(vx)] + down[id(vx)]]
                 want.append(_median(near) if near else pos[id(vx)])
-            for vx, p in zip(layer, isotonic(want, gaps[c])):
+            heavy = [sum(w for _, w in up[id(vx)] + down[id(vx)]) ** 2 or 1.0 for vx in layer]
+            for vx, p in zip(layer, isotonic(want, gaps[c], heavy)):
+                pos[id(vx)] = p
+    # snap to quarter rows (an edge 2 px off straight looks like a mistake) where the
+    # spacing allows it; the regression keeps the gaps where it does not
+    for c, layer in enumerate(layers):
+        if layer:
+            snapped = isotonic([round(pos[id(vx)] * 4) / 4 for vx in layer], gaps[c])
+            for vx, p in zip(layer, snapped):
                 pos[id(vx)] = p
     low = min(pos.values())
     row = {name: pos[id(vx)] - low for name, vx in by_name.items()}
@@ -191,7 +257,7 @@ def crossings(lay: Layered, edges: Sequence[tuple[str, str]],
     """Edge crossings between neighbouring columns (each edge cut into its dummy hops): the
     number a layout tries to make small.
 
-    >>> lay = Layered({"a": 0, "b": 1, "c": 1, "d": 0}, {("a", "c"): (), ("d", "b"): ()})
+    >>> lay = Layered({"a": 0, "d": 1, "b": 0, "c": 1}, {("a", "c"): (), ("d", "b"): ()})
     >>> crossings(lay, [("a", "c"), ("d", "b")], {"a": 0, "d": 0, "b": 1, "c": 1})
     1
     """

@@ -31,8 +31,8 @@ from ..spec import Spec
 
 __all__ = ["factor_rank", "term_key", "needs_parens", "plain", "pretty", "latex", "latex_name",
            "leibniz", "Notation", "Label", "label_of", "display_name", "safe_latex",
-           "unicode_name", "PlainPrinter", "TextPrinter", "LatexPrinter", "MathMLPrinter",
-           "FORMATS"]
+           "unicode_name", "PlainPrinter", "TextPrinter", "UnicodePrinter", "LatexPrinter",
+           "MathMLPrinter", "FORMATS"]
 
 FORMATS = ("text", "unicode", "latex", "mathml", "html")
 _SUPERSCRIPTS = str.maketrans("0123456789-+()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾")
@@ -240,6 +240,8 @@ class PlainPrinter(_Ordered, StrPrinter):
         self.rank = rank
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if not isinstance(expr, sp.Mul):
+            return StrPrinter._print_Mul(self, expr)
         ordered = self._ordered_mul(expr)
         if not isinstance(ordered, sp.Mul):
             return self._print(ordered)
@@ -281,14 +283,27 @@ class TextPrinter(PlainPrinter):
         return StrPrinter._print_Pow(self, expr, rational)
 
 
+class UnicodePrinter(TextPrinter):
+    """TextPrinter with display names in Unicode (w₁,₁), for tooltips and picture titles."""
+
+    def __init__(self, rank: Callable | None, spec: Spec) -> None:
+        super().__init__(rank)
+        self.spec = spec
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return unicode_name(label_of(self.spec, expr.name))
+
+
 def plain(expr: sp.Basic, rank: Callable | None = None) -> str:
     """Text sympy can parse back (with the names declared), factors in `rank` order."""
     return PlainPrinter(rank).doprint(expr)
 
 
-def pretty(expr: sp.Basic, rank: Callable | None = None) -> str:
-    """Text for people: σ, ·, −, superscript powers and [z > 0] for the step function."""
-    text = TextPrinter(rank).doprint(expr)
+def pretty(expr: sp.Basic, rank: Callable | None = None, spec: Spec | None = None) -> str:
+    """Text for people: σ, ·, −, superscript powers and [z > 0] for the step function; with
+    `spec`, names are written as their Unicode display names (w₁,₁)."""
+    printer = TextPrinter(rank) if spec is None else UnicodePrinter(rank, spec)
+    text = printer.doprint(expr)
     text = text.replace("**", "^").replace("*", "·")
     text = text.replace(" - ", " − ").replace("(-", "(−").replace("[-", "[−").replace(
         ", -", ", −").replace("^-", "^−").replace("|-", "|−")
@@ -312,6 +327,8 @@ class LatexPrinter(_Ordered, _SympyLatex):
         self.rank = rank
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if not isinstance(expr, sp.Mul):  # sympy prints x**-1 as the "product" 1/x
+            return _SympyLatex._print_Mul(self, expr)
         ordered = self._ordered_mul(expr)
         if not isinstance(ordered, sp.Mul):
             return self._print(ordered)
@@ -523,6 +540,10 @@ class Notation:
         return pretty(expr, self.rank)
 
     text = pretty
+
+    def unicode(self, expr: sp.Basic) -> str:
+        """`pretty` with display names: ∂a₁,₁/∂a₀,₁ = w₂,₁·a₁,₁·(1−a₁,₁)."""
+        return pretty(expr, self.rank, self.spec)
 
     def latex(self, expr: sp.Basic) -> str:
         return latex(expr, self.spec)

@@ -1,4 +1,5 @@
-"""`pathgrad show` for big specs: names grouped by pattern instead of a row per name.
+"""`pathgrad show`: leaves with values and path counts, nodes with expressions and their values
+at the point (the forward pass), the loss. Big specs are grouped by name pattern instead.
 
 A 50-layer MLP of width 64 has 200,000 weights; a row each is a flood nobody reads and takes
 minutes to lay out. Names that differ only in their numbers (w12_3_4 → w12_*_*) form one row
@@ -17,12 +18,61 @@ from rich.table import Table
 from rich.text import Text
 
 from ..spec import Spec
-from .backprop_table import big
-from .table import clip, number
+from .formats import clip, count, number
 
-__all__ = ["grouped_overview", "pattern_of", "MAX_ROWS"]
+__all__ = ["spec_overview", "grouped_overview", "pattern_of", "MAX_ROWS"]
 
 MAX_ROWS = 200  # specs with more names than this are shown grouped
+
+
+def _title(spec: Spec, what: str) -> Text:
+    out = Text(what, style="bold")
+    if spec.name:
+        out.append(f" — {spec.name}", style="")
+    out.append(f"  ({spec.source})", style="dim")
+    return out
+
+
+def spec_overview(spec: Spec, digits: int | None = None) -> RenderableType:
+    """`pathgrad show`: leaves with values and path counts, nodes with expressions and values
+    at the point (computed forward from the leaves), the loss."""
+    from .formats import DEFAULT_DIGITS
+
+    digits = digits or DEFAULT_DIGITS
+    counts = spec.graph.path_counts(spec.loss)
+    parts: list[RenderableType] = [_title(spec, f"network with loss {spec.loss}")]
+    if spec.description:
+        parts.append(Text(spec.description, style="italic"))
+    for line in spec.meta.get("summary") or ():  # what a builder block made (pathgrad expand)
+        parts.append(Text(line, style="dim"))
+    initialized = set((spec.meta.get("init") or {}).get("initialized") or ())
+    if len(spec.inputs) + len(spec.params) + len(spec.nodes) > MAX_ROWS:
+        return Group(*parts, grouped_overview(spec, counts))  # a row per name floods
+    leaves = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+    leaves.add_column("leaf")
+    leaves.add_column("kind")
+    leaves.add_column("value", justify="right", no_wrap=True)
+    leaves.add_column(f"paths to {spec.loss}", justify="right", no_wrap=True)
+    for kind, section in (("param", spec.params), ("input", spec.inputs)):
+        for name, val in section.items():
+            shown = number(float(val), digits) if val is not None else "—"
+            if name in initialized:
+                shown = f"{shown} (init)"
+            leaves.add_row(Text(name), kind, shown, f"{counts[name]:,}")
+    from .numbers import forward_values
+
+    values = forward_values(spec, spec.values())
+    nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    nodes.add_column("node")
+    nodes.add_column("expression")
+    nodes.add_column("value", justify="right", no_wrap=True)
+    nodes.add_column(f"paths to {spec.loss}", justify="right", no_wrap=True)
+    for name in spec.nodes:
+        label = f"{name}  (loss)" if name == spec.loss else name
+        nodes.add_row(Text(label), Text(clip(spec.text(name), 200)),
+                      number(values.get(name), digits), f"{counts[name]:,}")
+    parts += [leaves, nodes]
+    return Group(*parts)
 
 
 
@@ -39,7 +89,7 @@ def pattern_of(name: str) -> str:
 
 def _span(xs: list[int]) -> str:
     lo, hi = min(xs), max(xs)
-    return big(lo) if lo == hi else f"{big(lo)} … {big(hi)}"
+    return count(lo) if lo == hi else f"{count(lo)} … {count(hi)}"
 
 
 def _values(vals: list[Fraction | None]) -> str:
@@ -69,7 +119,8 @@ def grouped_overview(spec: Spec, counts: Mapping[str, int]) -> RenderableType:
             groups.setdefault(pattern_of(name), []).append(name)
         for pattern, names in groups.items():
             label = names[0] if len(names) == 1 else pattern
-            leaves.add_row(label, kind, f"{len(names):,}", _values([section[n] for n in names]),
+            leaves.add_row(Text(label), kind, f"{len(names):,}",
+                           _values([section[n] for n in names]),
                            _span([counts[n] for n in names]))
     nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     nodes.add_column("nodes")
@@ -84,7 +135,8 @@ def grouped_overview(spec: Spec, counts: Mapping[str, int]) -> RenderableType:
         label = first if len(names) == 1 else pattern
         if spec.loss in names:
             label += "  (loss)"
-        nodes.add_row(label, f"{len(names):,}", clip(f"{first} = {spec.text(first)}", 120),
+        nodes.add_row(Text(label), f"{len(names):,}",
+                      Text(clip(f"{first} = {spec.text(first)}", 120)),
                       _span([counts[n] for n in names]))
     parts += [leaves, nodes]
     return Group(*parts)

@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..analyses.explanation import Explanation
+from ..analyses.toppaths import TopPaths
 from ..calculus import Network, rewrite, tree_size
 from ..verify.methods import verify
 
 __all__ = ["Readable", "readable", "simplify", "BUDGET_SECONDS", "MAX_TREE"]
 
-BUDGET_SECONDS = 3.0  # for all the simplifications of one explanation
+BUDGET_SECONDS = 4.0  # CPU seconds for all the simplifications of one explanation
 MAX_TREE = 400  # larger expressions are shown as sympy wrote them
 PROOF_TREE = 2_000  # exact proofs (expand, cancel) on trees up to this size
 MAX_FACTORS = 2_000  # distinct local partials simplified at most
@@ -115,20 +116,21 @@ def simplify(expr: sp.Expr, rules: _Rules | None, deadline: float,
         return expr
     best, best_size = expr, _size(expr)
     tries: list[tuple[str, bool]] = [("factor_terms", False)]
-    if rules is not None:
-        tries += [("names", True), ("cancel", True), ("collect", True)]
-    base = expr
+    if rules is not None:  # the shortest candidates first, so longer ones need no proof
+        tries += [("collect", True), ("names", True), ("cancel", True)]
+    base: sp.Expr | None = None
     for how, definitions in tries:
-        if time.monotonic() > deadline:
+        if time.process_time() > deadline:
             break
         try:
             if how == "factor_terms":
                 cand = sp.factor_terms(expr)
             else:
-                if how == "names":
+                if base is None:
                     base = rules.in_names(expr if leaves is None else leaves)  # type: ignore
                     if tree_size(base, MAX_TREE) > MAX_TREE:
                         break
+                if how == "names":
                     cand = sp.factor_terms(base)
                 elif how == "cancel":
                     cand = sp.factor_terms(sp.cancel(base))
@@ -156,18 +158,33 @@ def rules_proved(rules: _Rules | None, raw: sp.Expr, new: sp.Expr, definitions: 
 _CACHE: dict[int, tuple[object, Readable]] = {}  # id → (explanation kept alive, result)
 
 
-def readable(ex: Explanation, budget: float = BUDGET_SECONDS) -> Readable:
-    """The simplified forms for `ex` (computed once per explanation)."""
+def readable(ex: Explanation | TopPaths, budget: float = BUDGET_SECONDS) -> Readable:
+    """The simplified forms for `ex` (computed once per explanation); for top paths only
+    the local partials."""
     hit = _CACHE.get(id(ex))
     if hit is not None and hit[0] is ex:
         return hit[1]
-    deadline = time.monotonic() + budget
+    deadline = time.process_time() + budget
     net = ex.network or Network(ex.spec)
     try:
         rules: _Rules | None = _Rules(net, ex.weight, ex.loss) \
             if len(net.exprs) <= 500 else None
     except (RecursionError, MemoryError):  # pragma: no cover
         rules = None
+    # the direct derivative first: it gains most from reading backwards (softmax)
+    direct, note = None, None
+    if not isinstance(ex, Explanation):
+        pass
+    elif not ex.direct_computed:
+        note = "sympy.diff did not finish in time"
+    elif tree_size(ex.direct_names, MAX_TREE) > MAX_TREE:
+        note = "too large to simplify"
+    elif time.process_time() > deadline:
+        note = f"not simplified within {budget:g} s"
+    else:
+        new = simplify(ex.direct_names, rules, deadline, ex.direct)
+        if new != ex.direct_names:
+            direct = new
     factors: dict[sp.Basic, sp.Expr] = {}
     seen: set[sp.Basic] = set()
     for p in ex.paths:
@@ -175,22 +192,11 @@ def readable(ex: Explanation, budget: float = BUDGET_SECONDS) -> Readable:
             if f in seen or len(seen) >= MAX_FACTORS:
                 continue
             seen.add(f)
-            if time.monotonic() > deadline:
+            if time.process_time() > deadline:
                 break
             new = simplify(f, rules, deadline)
             if new is not f and new != f:
                 factors[f] = new
-    direct, note = None, None
-    if not ex.direct_computed:
-        note = "sympy.diff did not finish in time"
-    elif tree_size(ex.direct_names, MAX_TREE) > MAX_TREE:
-        note = "too large to simplify"
-    elif time.monotonic() > deadline:
-        note = f"not simplified within {budget:g} s"
-    else:
-        new = simplify(ex.direct_names, rules, deadline, ex.direct)
-        if new != ex.direct_names:
-            direct = new
     out = Readable(factors, direct, note)
     if len(_CACHE) > 16:
         _CACHE.clear()

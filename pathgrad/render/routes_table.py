@@ -10,8 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analyses.routes import RouteDistribution
-from .backprop_table import big
-from .table import number, percent
+from .formats import count, number, percent
 
 __all__ = ["routes", "MAX_LENGTH_ROWS"]
 
@@ -39,18 +38,18 @@ def routes(dist: RouteDistribution) -> RenderableType:
     for c in dist.classes:
         one = len(c.bins) == 1
         length = (str(c.bins[0].length) if one else "") if per_length else f"{c.mean_length:.1f}"
-        table.add_row(Text(c.title, style="bold"), length, big(c.paths), number(c.value, 6),
+        table.add_row(Text(c.title, style="bold"), length, count(c.paths), number(c.value),
                       _share(c.share), style="bold")
         if per_length and not one:
             for b in c.bins:
-                table.add_row("", str(b.length), big(b.paths), number(b.value, 6),
+                table.add_row("", str(b.length), count(b.paths), number(b.value),
                               _share(b.share))
     parts.append(table)
     if dist.note:
         parts.append(Text(f"values: — ({dist.note})", style="yellow"))
     else:
         parts.append(Text(f"share: of ∂{dist.target}/∂{dist.source} = "
-                          f"{number(dist.gradient, 6)}; the routes add up to it", style="dim"))
+                          f"{number(dist.gradient)}; the routes add up to it", style="dim"))
     if not per_length:
         parts.append(Text(f"({lengths:,} route and length pairs; --format json has each)",
                           style="dim"))

@@ -376,7 +376,8 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
                          "use --view graph")
     col = columns(spec)
     arcs = _skips(spec, col)
-    lay = _layout(list(graph.order), [e for e in edges if e not in arcs], col)
+    lay = _layout(list(graph.order), [e for e in edges if e not in arcs], col,
+                  set(spec.inputs) | set(spec.params))
     nodes = {}
     for n in graph.order:
         kind = "loss" if n == spec.loss else spec.kind(n) or "node"
@@ -393,10 +394,14 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
                  bands=_bands(spec, nodes), legend=legend)
 
 
-def _layout(names: list[str], edges: list[tuple[str, str]], col: Mapping[str, int]):  # noqa: ANN202
+def _layout(names: list[str], edges: list[tuple[str, str]], col: Mapping[str, int],
+            leaves: set[str]):  # noqa: ANN202
+    """Rows from the layered layout; edges between nodes pull 4× harder than a leaf's edge,
+    so chains of nodes (a residual trunk, an RNN's h⁽¹⁾ → h⁽²⁾ → …) stay straight."""
     from .layout import layered
 
-    return layered(names, edges, col)
+    weights = {(u, v): 1.0 if u in leaves else 4.0 for u, v in edges}
+    return layered(names, edges, col, weights=weights)
 
 
 def _bands(spec: Spec, nodes: Mapping[str, Node]) -> tuple[Band, ...]:
@@ -409,11 +414,14 @@ def _bands(spec: Spec, nodes: Mapping[str, Node]) -> tuple[Band, ...]:
         for n in node.covers:
             if n in groups:
                 by_col.setdefault(node.column, set()).add(groups[n])
-    out = []
+    out: list[Band] = []
     for c in sorted(by_col):
         if len(by_col[c]) == 1:
-            text = next(iter(by_col[c]))
-            out.append(Band(c, c, text.replace("step ", "t = ")))
+            text = next(iter(by_col[c])).replace("step ", "t = ")
+            if out and out[-1].text == text and out[-1].last == c - 1:
+                out[-1] = Band(out[-1].first, c, text)  # o⁽ᵀ⁾ next to h⁽ᵀ⁾: one header
+            else:
+                out.append(Band(c, c, text))
     return tuple(out)
 
 
@@ -428,9 +436,9 @@ def _legend(spec: Spec, weight: str | None, label: str, view: str,
              "loss": "loss"}
     out += [(k, names[k]) for k in ("input", "param", "unit", "node", "loss") if k in kinds]
     if view == "neuron":
-        text = {"none": "edges: weights w (a = f(z), z = Σ w·a + b)",
-                "partial": "edges: weights w = ∂z/∂a; other edges ∂v/∂u",
-                "value": "edges: weights and ∂v/∂u at the point"}[label]
+        text = {"none": "edge labels: the weight w of each edge (z = Σ w·a + b, a = f(z))",
+                "partial": "edge labels: the weight w = ∂z/∂a; other edges ∂v/∂u",
+                "value": "edge labels: weights, and ∂v/∂u, at the point"}[label]
     else:
         text = {"none": "", "partial": "edge labels: the local partial ∂v/∂u",
                 "value": "edge labels: ∂v/∂u at the point"}[label]
@@ -478,7 +486,7 @@ def _neuron(spec: Spec, weight: str | None, label: str, lit: set[tuple[str, str]
     shown, elided = _elide(shown, col, found, weight, drawn)
     keep = set(shown)
     view_edges = [e for e in covers if e[0] in keep and e[1] in keep]
-    lay = _layout(shown, view_edges, col)
+    lay = _layout(shown, view_edges, col, set(spec.inputs) | set(spec.params))
     nodes: dict[str, Node] = {}
     for n in shown:
         unit = found.units.get(n)

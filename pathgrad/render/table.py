@@ -7,6 +7,7 @@ rich's markup parser: relu′ is written [z1 > 0], which markup would swallow as
 
 from __future__ import annotations
 
+import sympy as sp
 from rich import box
 from rich.columns import Columns
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -76,7 +77,7 @@ def explanation(ex: Explanation, options: Options | None = None) -> RenderableTy
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold", no_wrap=True)
     summary.add_column()
-    total = sum((read.term(p.factors) for p in ex.paths), start=0) if ex.paths else ex.sum
+    total = sp.Add(*(read.term(p.factors) for p in ex.paths)) if ex.paths else ex.sum
     summary.add_row("sum over paths", Text(formats.clip(f"∂{loss}/∂{w} = {note.pretty(total)}")))
     summary.add_row("direct", _direct(ex, note, read))
     value = Text(formats.number(ex.value, opts.digits)) if ex.value is not None else Text(
@@ -190,8 +191,10 @@ class PathTable:
             self.rows.append((str(i), " → ".join(p.nodes), p.chain, partials, value, share,
                               header, nums, p.value is None, (p.share or 0) < 0))
 
+    HEADERS = ("#", "path", "chain (loss side first)", "local partials", "value", "share")
+
     def wide_width(self) -> int:
-        cols = [max(len(r[c]) for r in self.rows) for c in range(6)]
+        cols = [max(len(h), *(len(r[c]) for r in self.rows)) for c, h in enumerate(self.HEADERS)]
         if any(r[7] for r in self.rows):
             cols[3] = max(cols[3], max(len(r[7] or "") for r in self.rows))
         return sum(cols) + 2 * 5
@@ -201,9 +204,9 @@ class PathTable:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("#", justify="right", style="dim", no_wrap=True)
         if wide:
-            table.add_column("path", no_wrap=True)
-            table.add_column("chain (loss side first)", no_wrap=True)
-            table.add_column("local partials")
+            table.add_column(self.HEADERS[1], no_wrap=True)
+            table.add_column(self.HEADERS[2], no_wrap=True)
+            table.add_column(self.HEADERS[3])
         else:
             table.add_column("path · chain (loss side first) · local partials")
         # numbers are never cut: their columns are as wide as the widest one

@@ -9,28 +9,29 @@ from rich.text import Text
 
 from ..analyses.lengths import LengthDistribution
 from ..analyses.toppaths import TopPaths
-from .backprop_table import big
-from .table import PathTable, number, percent
+from .formats import DEFAULT_DIGITS, Options, count, fraction, number, percent
+from .readable import Readable, readable
+from .table import PathTable, title
 
 __all__ = ["top_paths", "path_lengths", "BAR_WIDTH"]
 
 BAR_WIDTH = 12
 
 
-def top_paths(tp: TopPaths) -> RenderableType:
+def top_paths(tp: TopPaths, options: Options | None = None) -> RenderableType:
     """The K largest paths as explain lists paths, then how much of the gradient they carry."""
+    opts = options or Options()
+    digits = opts.digits
     n = tp.path_count
     shown = len(tp.paths)
-    title = Text(f"∂{tp.loss}/∂{tp.weight}: the {shown:,} largest of {n:,} "
-                 f"path{'s' if n != 1 else ''} from {tp.weight} to {tp.loss}", style="bold")
-    if tp.spec.name:
-        title.append(f" — {tp.spec.name}")
-    title.append(f"  ({tp.spec.source})", style="dim")
-    parts: list[RenderableType] = [title]
+    parts: list[RenderableType] = [title(tp.spec, f"∂{tp.loss}/∂{tp.weight}: the {shown:,} "
+                                         f"largest of {count(n)} path{'s' if n != 1 else ''} "
+                                         f"from {tp.weight} to {tp.loss}")]
     if tp.paths:
         parts.append(Text("ranked by |value| at the spec's point, found without listing the "
                           "others (K shortest paths on −log|local partial|)", style="dim"))
-        parts.append(PathTable(tp))  # type: ignore[arg-type] - needs only .spec and .paths
+        read = readable(tp) if opts.simplify else Readable()
+        parts.append(PathTable(tp, opts, read))  # type: ignore[arg-type] - .spec, .paths
     else:
         parts.append(Text(f"no path from {tp.weight} to {tp.loss} has a nonzero value here"
                           if n else f"{tp.loss} does not depend on {tp.weight}: no paths",
@@ -39,15 +40,17 @@ def top_paths(tp: TopPaths) -> RenderableType:
     grid.add_column(style="bold")
     grid.add_column()
     found = shown - tp.zero_filled
-    grid.add_row(f"top {found:,}", f"add up to {number(tp.covered)} = {percent(tp.share)} of "
-                 f"∂{tp.loss}/∂{tp.weight}")
+    grid.add_row(f"top {found:,}", Text(f"add up to {number(tp.covered, digits)} = "
+                                        f"{percent(tp.share)} of ∂{tp.loss}/∂{tp.weight}"))
     if tp.mass_share is not None:
-        grid.add_row("", f"and carry {_pct(tp.mass_share)} of Σ|value| over all {big(n)} paths "
-                     "(signed shares can pass 100% when paths cancel)")
-    grid.add_row(f"∂{tp.loss}/∂{tp.weight}", f"{number(tp.value)}  ({tp.method})")
+        grid.add_row("", Text(f"and carry {fraction(tp.mass_share)} of Σ|value| over all "
+                              f"{count(n)} paths (signed shares can pass 100% when paths "
+                              "cancel)"))
+    grid.add_row(Text(f"∂{tp.loss}/∂{tp.weight}"),
+                 Text(f"{number(tp.value, digits)}  ({tp.method})"))
     if tp.nonzero_count < n:
         zero = n - tp.nonzero_count
-        grid.add_row("", Text(f"{big(zero)} of the {big(n)} paths are 0 at this point "
+        grid.add_row("", Text(f"{count(zero)} of the {count(n)} paths are 0 at this point "
                               "(a local partial is 0 on them)", style="dim"))
     if found < tp.k and not tp.zero_filled:
         grid.add_row("", Text(f"only {found:,} path{'s' if found != 1 else ''} "
@@ -57,13 +60,7 @@ def top_paths(tp: TopPaths) -> RenderableType:
     return Group(*parts)
 
 
-def _pct(x: float) -> str:
-    if x == 0 or x >= 0.001:
-        return f"{100 * x:.1f}%"
-    return f"{100 * x:.2g}%".replace("e-0", "e-")
-
-
-def path_lengths(dist: LengthDistribution) -> RenderableType:
+def path_lengths(dist: LengthDistribution, digits: int = DEFAULT_DIGITS) -> RenderableType:
     """How many paths have each length, and (for one weight) how much of the gradient."""
     if dist.source is not None:
         head = f"paths from {dist.source} to {dist.target} by length"
@@ -91,9 +88,9 @@ def path_lengths(dist: LengthDistribution) -> RenderableType:
     for b in dist.bins:
         cells = round(BAR_WIDTH * b.paths / top)
         bar = "█" * cells if cells else ("▏" if b.paths else "")
-        row = [str(b.length), big(b.paths), f"{bar} {_pct(b.paths / dist.total)}"]
+        row = [str(b.length), count(b.paths), f"{bar} {fraction(b.paths / dist.total)}"]
         if values:
-            row += [number(b.value, 6), percent(b.share)]
+            row += [number(b.value, digits), percent(b.share)]
         table.add_row(*row)
     parts.append(table)
     if dist.note:

@@ -169,7 +169,7 @@ def _path(doc: Document, spec: Spec, i: int, item: Any, limits: Limits) -> Answe
         raise SpecError(f"nodes must be a list of names, found {kind_of(nodes, True)}",
                         doc.where("paths", i, "nodes", key=False), "write `[w11, a01, E]`")
     if len(nodes) < 2:
-        raise SpecError("nodes is empty" if not nodes else "a path has at least two names",
+        raise SpecError("the path is empty" if not nodes else "a path has at least two names",
                         doc.where("paths", i, "nodes", key=False),
                         "list the names along the path, the weight first and the loss last")
     for j, n in enumerate(nodes):
@@ -220,14 +220,16 @@ def _number(doc: Document, path: tuple, value: Any, limits: Limits) -> Given | N
     if number is not None:
         return Given(_shown(value), number, None, line)
     if isinstance(value, str):
-        expr = _parse(doc, path, value, limits)
-        constant = g.constant_value(expr)
+        try:
+            constant = g.constant_value(_parse(doc, path, value, limits))
+        except ExpressionError:
+            constant = None  # "about -0.004" is text, not a broken expression
         if constant is not None:
             return Given(value.strip(), constant, None, line)
     shown = kind_of(value, True)
     if isinstance(value, float):
         shown = f"'{value}'"
-    raise SpecError(f"{path[-1]} must be a number, found {shown}", doc.where(*path, key=False),
+    raise SpecError(f"must be a number, found {shown}", doc.where(*path, key=False),
                     "write a number such as -0.00432")
 
 

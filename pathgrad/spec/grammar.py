@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import NamedTuple, NoReturn, TypeAlias, TypeVar
 
 from ..errors import ExpressionError, suggest
+from .numbers import MAX_DIGITS, magnitude_problem
 
 __all__ = ["FUNCTIONS", "Num", "Name", "Neg", "BinOp", "Call", "Expr", "parse", "free_names",
            "to_text", "size", "constant_value"]
@@ -112,12 +113,8 @@ class _Bad(Exception):
     """A constant that must not be computed (too large, or a division by zero)."""
 
 
-def _too_big(value: Fraction, max_digits: int) -> bool:
-    bound = _BOUNDS.get(max_digits) or _BOUNDS.setdefault(max_digits, 10**max_digits)
-    return abs(value.numerator) > bound or value.denominator > bound
-
-
-_BOUNDS: dict[int, int] = {}  # 10**max_digits, computed once: every number literal is checked
+def _too_big(value: Fraction, max_digits: int) -> str | None:
+    return magnitude_problem(value)
 
 
 def _fold(op: str, a: Fraction | None, b: Fraction | None, max_digits: int,
@@ -141,14 +138,25 @@ def _fold(op: str, a: Fraction | None, b: Fraction | None, max_digits: int,
             raise _Bad("division by zero: 0 raised to a negative power")
         # |a^n| >= 2^(n*bits); 3.322 > log2(10), so this rejects only what is surely too big
         bits = max(abs(a.numerator).bit_length(), a.denominator.bit_length()) - 1
-        if abs(n) * bits * 1000 > 3322 * max_digits:
-            raise _Bad(f"constant out of range: '^' here makes an exact value with more than "
-                       f"{max_digits} digits")
+        if abs(n) * bits * 1000 > 3322 * (308 + max_digits):
+            raise _Bad("constant out of range: '^' here makes a number beyond 1.7e308 or "
+                       "below 1e-308 in size")
         value = a**n
-    if _too_big(value, max_digits):
-        raise _Bad(f"constant out of range: '{op}' here makes an exact value with more than "
-                   f"{max_digits} digits")
+    problem = _too_big(value, max_digits) or _unwritable(value, max_digits)
+    if problem:
+        raise _Bad(f"constant out of range: '{op}' here makes a number {problem}")
     return value
+
+
+def _unwritable(value: Fraction, max_digits: int) -> str | None:
+    """Why a folded constant could not be written back as text that parses (to_text writes a
+    finite decimal, or p/q, each with at most `max_digits` significant digits)."""
+    text = _num_text(value)[0].lstrip("-")
+    for part in text.split("/"):
+        digits = part.partition("e")[0].replace(".", "").strip("0")
+        if len(digits) > max_digits:
+            return f"with more than {max_digits} significant digits"
+    return None
 
 
 class _Parser:
@@ -223,26 +231,29 @@ class _Parser:
         assert match is not None  # called only at a digit, or at '.' before a digit
         literal, whole, frac, exp = match[0], match[1], match[2] or "", match[3] or "0"
         short = literal if len(literal) <= 24 else literal[:20] + "…"
-        mantissa = whole + frac
-        if len(mantissa) > self.max_digits:
-            raise self.error(f"number '{short}' has {len(mantissa):,} digits; the limit is "
-                             f"{self.max_digits}", i)
-        significant = len(mantissa.lstrip("0"))
+        mantissa = (whole + frac).lstrip("0")
+        significant = len(mantissa)
+        if significant > self.max_digits:
+            raise self.error(f"number '{short}' has {significant:,} significant digits; the "
+                             f"limit is {self.max_digits}", i)
         exp_digits = exp.lstrip("+-").lstrip("0")
         # leading zeros are dropped first: int() refuses strings of over 4,300 digits
         exp_value = int(exp_digits) if exp_digits and len(exp_digits) <= 6 else 0
         shift = (-exp_value if exp.startswith("-") else exp_value) * bool(significant) - len(frac)
         # judge the size from digit counts before building anything big
-        if significant and (len(exp_digits) > 6
-                            or significant + shift > self.max_digits + 1
-                            or -shift - significant > self.max_digits):
-            value = None
+        order = significant + shift - 1  # the number is about 10^order
+        if len(exp_digits) > 6:
+            order = -10**9 if exp.startswith("-") else 10**9
+        if significant and (order > 309 or order < -309):
+            problem = "too large: a number must be below 1.7e308 in size" if order > 0 else \
+                "too small: a number other than 0 must be at least 1e-308 in size"
+            value = Fraction(0)
         else:
-            m_int = int(mantissa)
+            m_int = int(mantissa or "0")
             value = Fraction(m_int * 10**shift) if shift >= 0 else Fraction(m_int, 10**-shift)
-        if value is None or _too_big(value, self.max_digits):
-            raise self.error(f"number '{short}' is out of range: its exact value has more "
-                             f"than {self.max_digits} digits", i)
+            problem = magnitude_problem(value)
+        if problem:
+            raise self.error(f"number '{short}' is {problem}", i)
         return _Tok("num", literal, i, value)
 
     # --- grammar: sum > product > unary minus > power > atom ---
@@ -402,8 +413,8 @@ class _Parser:
                          tok.col)
 
 
-def parse(text: str, *, max_length: int = 10_000, max_depth: int = 100, max_digits: int = 60,
-          max_exponent: int = 1000) -> Expr:
+def parse(text: str, *, max_length: int = 10_000, max_depth: int = 100,
+          max_digits: int = MAX_DIGITS, max_exponent: int = 1000) -> Expr:
     """Parse one node expression; raise ExpressionError (caret = 0-based column) if it is bad."""
     if len(text) > max_length:
         raise ExpressionError(f"expression is {len(text):,} characters long; the limit is "
@@ -519,12 +530,30 @@ def _num_text(value: Fraction) -> tuple[str, int]:
     places = max(twos, fives)
     if q == 1:
         text, prec = str(p), _ATOM
-    elif rest == 1 and places <= 100:  # a finite decimal: write it exactly
+    elif rest == 1 and places <= 400:  # a finite decimal: write it exactly
         digits = str(p * 10**places // q).rjust(places + 1, "0")
         text, prec = f"{digits[:-places]}.{digits[-places:]}", _ATOM
     else:
-        text, prec = f"{p}/{q}", _MUL
+        text, prec = f"{_short(str(p))}/{_short(str(q))}", _MUL
+    if prec == _ATOM:
+        text = _short(text)
     return ("-" + text, min(prec, _NEG)) if value < 0 else (text, prec)
+
+
+def _short(plain: str) -> str:
+    """1e-70 and 1.5e308 rather than 71 or 309 characters: the same exact value."""
+    return _scientific(plain) if len(plain) > 24 else plain
+
+
+def _scientific(plain: str) -> str:
+    """An exact decimal '0.00012' or '1500' as exact scientific text '1.2e-4', '1.5e3'."""
+    whole, _, frac = plain.partition(".")
+    digits = (whole + frac).lstrip("0")
+    exp = len(whole) - 1 if whole.strip("0") else -(len(frac) - len(frac.lstrip("0")) + 1)
+    digits = digits.rstrip("0") or "0"
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{mantissa}e{exp}"
+
 
 
 def _render(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:

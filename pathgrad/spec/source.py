@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..errors import LimitError, Location, SpecError, suggest
+from .numbers import digits_problem
 
 __all__ = ["Document", "read", "read_text", "read_file", "kind_of"]
 
@@ -410,9 +411,14 @@ def _number(text: str) -> Fraction | float:
         for part in plain.split(":"):
             total = total * 60 + Fraction(part)
         return sign * total
-    exponent = plain.partition("e")[2]
-    if exponent and abs(int(exponent)) > _MAX_EXPONENT:
-        raise ValueError(f"the exponent is beyond ±{_MAX_EXPONENT}")
+    mantissa, _, exponent = plain.partition("e")
+    if exponent and abs(int(exponent)) > _MAX_EXPONENT:  # before Fraction builds 10^exponent
+        raise ValueError("too large: a number must be below 1.7e308 in size"
+                         if not exponent.startswith("-") else
+                         "too small: a number other than 0 must be at least 1e-308 in size")
+    problem = digits_problem(mantissa.replace(".", ""))
+    if problem:
+        raise ValueError(problem)
     return sign * Fraction(plain)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -12,6 +11,7 @@ from fractions import Fraction
 
 from ..errors import ExpressionError, UsageError
 from . import grammar as g
+from .numbers import MAX_VALUE, magnitude_problem
 from .source import kind_of
 
 __all__ = ["Limits", "LIMIT_ENV", "MAX_VALUE", "parse_value"]
@@ -62,8 +62,6 @@ class Limits:
 
 # the environment variable that sets each limit, named in every error about it
 LIMIT_ENV = {f.name: f"PATHGRAD_{f.name.upper()}" for f in fields(Limits)}
-# a leaf value must fit a float, or the numbers pathgrad prints and writes would overflow
-MAX_VALUE = Fraction(int(sys.float_info.max))
 
 
 def parse_value(raw: object) -> Fraction | None:
@@ -82,27 +80,26 @@ def parse_value(raw: object) -> Fraction | None:
         return _in_range(Fraction(raw), raw)
     if isinstance(raw, str):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        text = raw.strip()
         try:
-            expr = g.parse(raw.strip(), max_length=100)
+            expr = g.parse(text, max_length=200)
         except ExpressionError as exc:
-            if raw.strip()[:1].isdigit() and "out of range" in exc.message:
-                raise ValueError(f"'{shown}' is too large or too small to use") from None
+            if exc.message.startswith("number '"):  # the number rule: digits and size
+                raise ValueError(exc.message) from None
             expr = None
         value = g.constant_value(expr) if expr is not None else None
         if value is not None:
             return _in_range(value, shown)
-        if raw.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
+        if text.lower().lstrip("+-.") in ("nan", "inf", "infinity"):
             raise ValueError(f"'{shown}' is not a finite number")
         raise ValueError(f"'{shown}' is not a number")
     raise ValueError(f"{kind_of(raw)} is not a number")
 
 
 def _in_range(value: Fraction, raw: object) -> Fraction:
-    # bit lengths settle almost every value without a slow Fraction comparison
-    if value.numerator.bit_length() - value.denominator.bit_length() < 1020:
-        return value
-    if abs(value) > MAX_VALUE:
+    problem = magnitude_problem(value)
+    if problem:
         text = str(raw)
         shown = f"'{text}'" if len(text) <= 24 else "the value"
-        raise ValueError(f"{shown} is too large: a value must be below 1.7e308 in size")
+        raise ValueError(f"{shown} is {problem}")
     return value

@@ -1,2 +1,3 @@
-"""Verification: proving the sum over paths equal to the direct derivative (`methods`), and
-the time budget with its finite-difference fallback (`deadline`)."""
+"""Verification: `prove` (proof.py) picks how the sum over paths is proved equal to the direct
+derivative — exact, modular, numeric (`methods`), or finite differences when no direct
+derivative fits the time budget (`deadline`); `sampling` is the loop the numeric checks share."""

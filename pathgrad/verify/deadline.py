@@ -1,17 +1,15 @@
-"""Verification within a time budget.
+"""The time budget, and the check that needs no direct derivative at all.
 
-sympy.diff of a deep composed loss can take minutes (a sigmoid net with 5 layers of 8 takes
-about a minute) and cannot be interrupted from outside. It runs in a worker thread with a
-deadline; past the deadline the thread is stopped (an exception is raised inside it at its next
-Python instruction) and verification falls back to a method that stays on the shared DAG:
-central finite differences of the loss at 50 digits, compared with the sum over paths
-evaluated at the same points.
+sympy.diff of a deep composed loss can take minutes and cannot be interrupted from outside. It
+runs in a worker thread with a deadline; past the deadline the thread is stopped (an exception
+is raised inside it at its next Python instruction). When no direct derivative is available in
+time, the sum over paths is checked against central finite differences of the loss at 50 digits,
+on the shared DAG, at the same points as the numeric identity test.
 """
 
 from __future__ import annotations
 
 import ctypes
-import random
 import threading
 import time
 from collections.abc import Mapping
@@ -22,18 +20,18 @@ import mpmath
 import sympy as sp
 
 from ..calculus import Network
-from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward, to_mpf
+from ..numeric.evaluate import MPAlgebra, NoValue, forward
 from ..progress import SILENT, Reporter
 from .methods import Verification
+from .sampling import compare, sum_value, sample_points
 
 __all__ = ["DEFAULT_VERIFY_TIMEOUT", "diff_within", "finite_difference_check",
            "central_difference", "FD_DIGITS", "FD_STEP"]
 
-DEFAULT_VERIFY_TIMEOUT = 30.0  # seconds for sympy.diff before the DAG fallback takes over
+DEFAULT_VERIFY_TIMEOUT = 30.0  # seconds for the direct derivative before the DAG fallback
 FD_DIGITS = 50
 FD_STEP = mpmath.mpf(10) ** -20  # truncation error ~h² = 1e-40, rounding ~1e-50/h = 1e-30
 FD_TOLERANCE = mpmath.mpf(10) ** -20  # relative; both errors are far below it
-SEED = 20261129
 WORKER_STACK = 256 * 1024 * 1024  # sympy recurses deeply; threads get a small stack otherwise
 
 
@@ -128,37 +126,29 @@ def finite_difference_check(net: Network, weight: str, sum_names: sp.Expr,
                             ) -> Verification:
     """The sum over paths against central finite differences of the loss at 50 digits, at the
     spec's point (when every leaf has a value) and at three random points."""
-    rng = random.Random(SEED)
     leaves = [*net.spec.inputs, *net.spec.params]  # a node as the weight is computed, then
-    points: list[dict[str, Any]] = []                # perturbed by ±h with the rest held fixed
-    if point and all(point.get(n) is not None for n in leaves):
-        points.append({n: to_mpf(point[n]) for n in leaves})
-    points += [{n: mpmath.mpf(rng.uniform(0.5, 1.5)) for n in leaves} for _ in range(3)]
-    sym = net.symbols
-    worst = mpmath.mpf(0)
-    used = 0
-    with mpmath.workdps(FD_DIGITS):
-        alg = MPAlgebra()
-        for values in points:
-            env = forward(net.graph.order, net.exprs, sym, values, alg)
-            lhs = evaluate(sum_names, env, alg)
-            rhs = central_difference(net, weight, values)
-            if isinstance(lhs, NoValue) or isinstance(rhs, NoValue):
-                continue
-            used += 1
-            diff = abs(lhs - rhs) / max(mpmath.mpf(1), abs(rhs))
-            if diff > FD_TOLERANCE:
-                return Verification(
-                    False, "finite-difference",
-                    f"{why}; the sum over paths and a central finite difference of the loss "
-                    f"DIFFER: {mpmath.nstr(lhs, 12)} ≠ {mpmath.nstr(rhs, 12)} at a test point")
-            worst = max(worst, diff)
-    if not used:
+    sym = net.symbols                                # perturbed by ±h with the rest held fixed
+    alg = MPAlgebra()
+
+    def lhs(values: dict) -> Any:
+        return sum_value(sum_names, forward(net.graph.order, net.exprs, sym, values, alg), alg)
+
+    found = compare(sample_points(leaves, point), lhs,
+                    lambda values: central_difference(net, weight, values),
+                    FD_TOLERANCE, FD_DIGITS)
+    if found.differ:
+        a, b = found.differ
+        return Verification(
+            False, "finite-difference",
+            f"{why}; the sum over paths and a central finite difference of the loss "
+            f"DIFFER: {mpmath.nstr(a, 12)} ≠ {mpmath.nstr(b, 12)} at a test point")
+    if not found.used:
         return Verification(False, "none", f"{why}; could not verify: the sum over paths or the "
                                            "loss is undefined at every test point")
+    used = found.used
     return Verification(
         True, "finite-difference",
         f"{why}; checked instead by central finite differences of the composed loss on its "
         f"DAG ({FD_DIGITS}-digit mpmath, h = 1e-20) at {used} point{'s' if used != 1 else ''}: "
-        f"largest relative difference {mpmath.nstr(worst, 3) if worst else '0'}",
-        float(worst) or None)
+        f"largest relative difference {found.worst_text()}",
+        float(found.worst) or None)

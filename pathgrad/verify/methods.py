@@ -1,6 +1,6 @@
-"""The verification stage: is the sum over paths the same function as sympy's derivative?
+"""The three ways to prove the sum over paths equal to a computed direct derivative.
 
-Three methods, cheapest proof first:
+Cheapest proof first:
 
 1. exact: `sympy.expand(sum − direct) == 0`, tried only when both are small as trees;
 2. modular: the identity tested at random points modulo the prime 2^127 − 1, every function
@@ -8,6 +8,8 @@ Three methods, cheapest proof first:
    bounds the chance of a false pass;
 3. numeric: 50-digit mpmath at the spec's point and random points, for identities that hold
    only analytically (sympy may rewrite e.g. sqrt(x²) as |x|).
+
+`prove` (verify/proof.py) decides which direct derivative there is and calls `verify`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,10 @@ from ..numeric.evaluate import (
     DegreeAlgebra,
     ModPAlgebra,
     MPAlgebra,
-    NoValue,
     evaluate,
     forward,
-    to_mpf,
 )
+from .sampling import compare, sum_value, sample_points
 
 __all__ = ["Verification", "verify", "EXACT_TREE_LIMIT"]
 
@@ -44,9 +45,11 @@ class Verification:
     """The verdict on sum over paths = direct derivative, and how it was reached."""
 
     verified: bool
-    method: str  # "exact" | "modular" | "numeric" | "none"
+    method: str  # "exact" | "modular" | "numeric" | "finite-difference" | "none"
     detail: str
     error_bound: float | None = None
+    # which direct derivative was checked: "sympy.diff", "symengine", or None (none computed)
+    derivative: str | None = None
 
 
 def verify(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
@@ -54,9 +57,9 @@ def verify(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
            ) -> Verification:
     """Prove or refute that `sum_names` (in node names) equals `direct` (in leaves)."""
     sym = net.symbols
-    node_subs = {sym[n]: composed[n] for n in composed if composed[n] is not sym[n]}
     if tree_size(sum_names, EXACT_TREE_LIMIT) + tree_size(direct, EXACT_TREE_LIMIT) \
             <= EXACT_TREE_LIMIT:
+        node_subs = {sym[n]: composed[n] for n in composed if composed[n] is not sym[n]}
         sum_leaves = sum_names.xreplace(node_subs)
         if tree_size(sum_leaves, EXACT_TREE_LIMIT) <= EXACT_TREE_LIMIT \
                 and sp.expand(sum_leaves - direct) == 0:
@@ -89,7 +92,7 @@ def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr
         try:
             env = forward(net.graph.order, net.exprs, sym, values, alg,
                           fixed={weight: values[weight]})
-            lhs = evaluate(sum_names, env, alg)
+            lhs = sum_value(sum_names, env, alg)
             rhs = evaluate(direct, {sym[n]: values[n] for n in leaves}, alg)
         except (ValueError, ZeroDivisionError):
             continue  # hit a zero denominator: draw another point
@@ -103,7 +106,7 @@ def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr
     deg = DegreeAlgebra()
     denv = forward(net.graph.order, net.exprs, sym, {n: (1, 0) for n in leaves}, deg,
                    fixed={weight: (1, 0)})
-    n1, d1 = evaluate(sum_names, denv, deg)
+    n1, d1 = sum_value(sum_names, denv, deg)
     n2, d2 = evaluate(direct, {sym[n]: (1, 0) for n in leaves}, deg)
     degree = max(n1 + d2, n2 + d1, 1)
     apps = max(len(alg.oracle), 1)
@@ -113,36 +116,29 @@ def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr
 
 def _numeric(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
              point: Mapping[str, object] | None) -> Verification:
-    rng = random.Random(SEED + 1)
     leaves = _leaves(net, weight)
     sym = net.symbols
-    points: list[dict[str, object]] = []
-    if point and all(point.get(n) is not None for n in leaves):
-        points.append(dict(point))
-    points += [{n: mpmath.mpf(rng.uniform(0.5, 1.5)) for n in leaves} for _ in range(3)]
-    worst = mpmath.mpf(0)
-    used = 0
-    with mpmath.workdps(NUMERIC_DIGITS):
-        alg = MPAlgebra()
-        for values in points:
-            vals = {n: to_mpf(v) for n, v in values.items()}
-            env = forward(net.graph.order, net.exprs, sym, vals, alg, fixed={weight: vals[weight]})
-            lhs = evaluate(sum_names, env, alg)
-            rhs = evaluate(direct, {sym[n]: vals[n] for n in leaves}, alg)
-            if isinstance(lhs, NoValue) or isinstance(rhs, NoValue):
-                continue
-            used += 1
-            diff = abs(lhs - rhs) / max(mpmath.mpf(1), abs(rhs))
-            if diff > mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 15)):
-                return Verification(
-                    False, "numeric",
-                    f"the sum over paths and the direct derivative DIFFER: "
-                    f"{mpmath.nstr(lhs, 12)} ≠ {mpmath.nstr(rhs, 12)} at a test point", None)
-            worst = max(worst, diff)
-    if not used:
+    alg = MPAlgebra()
+
+    def lhs(vals: dict) -> object:
+        env = forward(net.graph.order, net.exprs, sym, vals, alg, fixed={weight: vals[weight]})
+        return sum_value(sum_names, env, alg)
+
+    def rhs(vals: dict) -> object:
+        return evaluate(direct, {sym[n]: vals[n] for n in leaves}, alg)
+
+    found = compare(sample_points(leaves, point), lhs, rhs,
+                    mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 15)), NUMERIC_DIGITS)
+    if found.differ:
+        a, b = found.differ
+        return Verification(
+            False, "numeric",
+            f"the sum over paths and the direct derivative DIFFER: "
+            f"{mpmath.nstr(a, 12)} ≠ {mpmath.nstr(b, 12)} at a test point", None)
+    if not found.used:
         return Verification(False, "none",
                             "could not verify: both sides are undefined at every test point")
     return Verification(
         True, "numeric",
-        f"numeric identity test with {NUMERIC_DIGITS}-digit mpmath at {used} points: largest "
-        f"relative difference {mpmath.nstr(worst, 3) if worst else '0'}", float(worst) or None)
+        f"numeric identity test with {NUMERIC_DIGITS}-digit mpmath at {found.used} points: "
+        f"largest relative difference {found.worst_text()}", float(found.worst) or None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ...errors import LimitError, Location, SpecError, suggest
+from ...errors import LimitError, Location, SpecError, count_text, suggest
 from .. import grammar as g
 from ..source import Document
 from ..source import kind_of as _kind_of
@@ -156,7 +156,7 @@ def check_int(raw: object, where: Location, least: int,
     if value < least:
         raise SpecError(f"must be at least {least}, found {value}", where)
     if most is not None and value > most:
-        raise LimitError(f"{value:,} is over the limit of {most:,}", where)
+        raise LimitError(f"{count_text(value)} is over the limit of {most:,}", where)
     return value
 
 

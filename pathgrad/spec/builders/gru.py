@@ -31,7 +31,8 @@ r{t}_{j}·(Σ_m Un_{j}_{m}·h{t−1}_{m} + bhn_{j}))`, `h{t}_{j} = (1 − z{t}_{
 z{t}_{j}·h{t−1}_{j}`, and the loss `E`.
 
 Between steps, h{t−1}_{j} → h{t}_{j} has the local partial z{t}_{j} (no squashing, like the
-LSTM's cell state): `meta["routes"]` tags it "direct" and the edges h{t−1}_{m} → r, z, n "gates".
+LSTM's cell state): `meta["routes"]` tags it "direct" and the edges h{t−1}_{m} → r, z, n
+"gates".
 Paths are grouped by step; initial values uniform(−1/√hidden, 1/√hidden), 4 decimals.
 """
 
@@ -45,11 +46,13 @@ from ..source import Document
 from ._cell import read_cell, tex_param, tex_state
 from ._common import Built, Initializer, add_all, call, check_size, mul, sub
 
-__all__ = ["build", "GATES", "ROUTES"]
+__all__ = ["build", "GATES", "ROUTES", "ROLES"]
 
 GATES = ("r", "z", "n")
 ROUTES = {"direct": "h(t−1) → h(t) directly, ∂ = z(t)",
           "gates": "h(t−1) → r, z, n, ∂ = U·σ′ or U·tanh′"}
+# comparable across cells: a state carried on unsquashed, or through weights and a squashing
+ROLES = {"direct": "carry", "gates": "gates"}
 
 
 def build(doc: Document) -> tuple[Built, Initializer]:
@@ -100,7 +103,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
         "gru": cell.settings(),
         "groups": cell.groups,
         "group_title": "step",
-        "routes": {"labels": ROUTES, "edges": edges},
+        "routes": {"labels": ROUTES, "edges": edges, "roles": ROLES},
         "probe": cell.x(1, 1),
     }
     built = Built(inputs=cell.inputs, params=cell.params, nodes=cell.nodes, loss="E",

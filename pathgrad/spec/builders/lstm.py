@@ -43,11 +43,13 @@ from ..source import Document
 from ._cell import read_cell, tex_state
 from ._common import Built, Initializer, add_all, call, check_size, mul
 
-__all__ = ["build", "GATES", "ROUTES"]
+__all__ = ["build", "GATES", "ROUTES", "ROLES"]
 
 GATES = ("i", "f", "g", "o")
 ROUTES = {"c": "cell state c(t−1) → c(t), ∂ = f(t)",
           "h": "hidden state h(t−1) → the gates, ∂ = U·σ′ or U·tanh′"}
+# comparable across cells: a state carried on unsquashed, or through weights and a squashing
+ROLES = {"c": "carry", "h": "gates"}
 
 
 def build(doc: Document) -> tuple[Built, Initializer]:
@@ -90,7 +92,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
         "lstm": cell.settings(),
         "groups": cell.groups,
         "group_title": "step",
-        "routes": {"labels": ROUTES, "edges": edges},
+        "routes": {"labels": ROUTES, "edges": edges, "roles": ROLES},
         "probe": cell.x(1, 1),
     }
     built = Built(inputs=cell.inputs, params=cell.params, nodes=cell.nodes, loss="E",

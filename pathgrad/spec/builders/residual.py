@@ -27,7 +27,7 @@ from fractions import Fraction
 from math import comb
 from typing import Any
 
-from ...errors import SpecError
+from ...errors import SpecError, count_text
 from .. import grammar as g
 from ..source import Document
 from ._common import ACTIVATIONS, Block, Built, Initializer, call, check_size, mul
@@ -81,7 +81,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     lengths = {n + 2 * k + 1: comb(n, k) for k in range(n + 1)}
     meta: dict[str, Any] = {
         "summary": [f"residual: {n} block{'s' * (n != 1)} a{{i}} = a{{i−1}} + {act}(w{{i}}·"
-                    f"a{{i−1}}{' + b{i}' if bias else ''}); {2**n:,} paths from {x} to E, "
+                    f"a{{i−1}}{' + b{i}' if bias else ''}); {count_text(2**n)} paths from {x} to E, "
                     "of lengths " + _lengths_text(lengths)],
         "residual": {"input": x, "blocks": n, "activation": act, "bias": bias,
                      "target": target},
@@ -93,6 +93,9 @@ def build(doc: Document) -> tuple[Built, Initializer]:
 
 
 def _lengths_text(lengths: dict[int, int], most: int = 6) -> str:
-    items = [f"{length}: {count:,}" for length, count in lengths.items()]
+    """'4 edges (1 path), 6 (3), 8 (3), 10 (1)'."""
+    items = [f"{length} ({count_text(count)})" for length, count in lengths.items()]
+    first, count = next(iter(lengths.items()))
+    items[0] = f"{first} edges ({count_text(count)} path{'s' * (count != 1)})"
     shown = items if len(items) <= most else [*items[:most - 1], "…", items[-1]]
-    return "{" + ", ".join(shown) + "} (edges: count)"
+    return ", ".join(shown)
