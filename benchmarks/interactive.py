@@ -75,7 +75,7 @@ def main() -> None:
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             tab.goto(target.as_uri())
             tab.wait_for_function("window.pathgradPage !== undefined")
-            paths = tab.evaluate("() => document.querySelectorAll('tr[data-path]').length")
+            paths = tab.evaluate("() => document.querySelectorAll('[data-path]').length")
             tab.evaluate(MOVE, ["w2_1_1", 5])  # warm up the JIT
             times = tab.evaluate(MOVE, ["w2_1_1", args.moves])
             edges = tab.evaluate("() => document.querySelectorAll('path.edge').length")

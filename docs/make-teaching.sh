@@ -25,8 +25,9 @@ COLUMNS=100 $pg check "$spec" "$out/question-answers-student.yaml" \
 $pg explain "$spec" --weight w11 --format beamer -o "$out/question-deck.pdf"
 # page previews for the README (70 dpi, as a projector shows them)
 if command -v pdftoppm >/dev/null 2>&1; then
-  pdftoppm -png -r 70 -f 1 -l 1 "$out/question-exam.pdf" "$out/question-exam"
-  pdftoppm -png -r 70 -f 4 -l 4 "$out/question-exam-key.pdf" "$out/question-exam-key"  # the first key page
-  pdftoppm -png -r 70 -f 4 -l 4 "$out/question-deck.pdf" "$out/question-deck"
+  pdftoppm -png -r 70 -singlefile "$out/question-exam.pdf" "$out/question-exam"
+  # the key of variant 1 comes after the three sheets (two pages each)
+  pdftoppm -png -r 70 -singlefile -f 7 "$out/question-exam-key.pdf" "$out/question-exam-key"
+  pdftoppm -png -r 70 -singlefile -f 4 "$out/question-deck.pdf" "$out/question-deck"
 fi
 echo "wrote $(ls "$out" | wc -l) files in $out"

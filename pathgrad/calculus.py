@@ -452,7 +452,7 @@ def _fdiff(name: str, z: Any) -> Any:
     if name == "softplus":
         return _SE_SIGMOID(z)
     if name == "relu":
-        return _SE_HEAVISIDE(z, se.Rational(1, 2))
+        return _SE_HEAVISIDE(z, 0)  # relu′(0) = 0, as relu.fdiff says
     raise EngineError(f"no derivative for {name}")
 
 

@@ -87,6 +87,13 @@ _DIGITS = click.option(
     help="Significant digits of every number shown (the same in every format).")
 
 
+def _finite_seconds(value: float | None) -> float | None:
+    """--verify-timeout: a number of seconds (nan and inf are not)."""
+    if value is not None and (value != value or value == float("inf")):
+        raise click.BadParameter(f"{value} is not a number of seconds; for example 30")
+    return value
+
+
 def _write(path: str, text: str | bytes, spec_path: str | None) -> None:
     """Write `text` (or bytes) to `path` atomically, or to standard output for `-o -`."""
     if path == "-":
@@ -208,6 +215,7 @@ def cli() -> None:
               help="Only the K paths with the largest |value|, found without listing the rest "
                    "(any number of paths); says what share of the gradient they carry.")
 @click.option("--verify-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              callback=lambda ctx, param, value: _finite_seconds(value),
               metavar="SECONDS",
               help="Time for sympy.diff of the composed loss; past it, the sum is checked by "
                    "central finite differences on the DAG instead.")
@@ -821,16 +829,33 @@ def matrix(spec: str, weight: str | None, sets: tuple[str, ...], fmt: str | None
     direct derivative. Exit status: 0 verified, 1 an entry differs, 2 bad input (a network
     not made by `mlp:` included: use `pathgrad backprop` for any DAG).
 
+    For an `rnn:` net: backprop through time in matrix form, δ_t = (Wᵀ δ_{t+1} + v g_t) ⊙
+    act′(z_t) and ∂E/∂W = Σ_t δ_t (h_{t−1})ᵀ (table or JSON).
+
     Example: pathgrad matrix examples/mazur.yaml --weight w1_1_1
     """
     with _errors():
-        from .analyses.matrix import matrix_form
+        from .analyses.matrix_bptt import BPTTForm, matrix_or_bptt
 
         fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown", "html"))
         values = _values(sets)
         s = _load(spec)
-        mf = matrix_form(s, values, weight=weight)
-        if fmt == "json":
+        mf = matrix_or_bptt(s, values, weight=weight)
+        if isinstance(mf, BPTTForm):  # an rnn: backprop through time
+            from .render import matrix_bptt
+
+            if fmt not in ("table", "json"):
+                from .errors import UsageError
+
+                raise UsageError(f"for an rnn, `pathgrad matrix` writes a table or JSON, not "
+                                 f"{fmt}", suggestion="use --format table or --format json")
+            if fmt == "json":
+                from .render import jsonout
+
+                _emit(lambda: jsonout.dumps(matrix_bptt.json_data(mf)), output, spec)
+            else:
+                _emit(lambda: matrix_bptt.table(mf), output, spec)
+        elif fmt == "json":
             from .render import jsonout, matrix_json
 
             _emit(lambda: jsonout.dumps(matrix_json.matrix(mf)), output, spec)

@@ -13,6 +13,8 @@ from typing import Protocol
 
 import networkx as nx
 
+from .errors import LimitError
+
 __all__ = ["Graph", "count_paths", "iter_paths", "between", "length_counts",
            "leaf_length_counts", "listing_cost", "relevant_children"]
 
@@ -168,12 +170,42 @@ def relevant_children(graph: Graph, nodes: Iterable[str]) -> dict[str, list[str]
     return {n: [c for c in succ[n] if c in keep] for n in keep}
 
 
+# a length table keeps one (length → count) entry per name and length: the sum of each name's
+# span of lengths; past this many entries it would take gigabytes (2,000 residual blocks)
+MAX_LENGTH_CELLS = 1_500_000
+
+
+def _check_span(names: Iterable[str], children: Mapping[str, Iterable[str]], target: str,
+                what: str) -> None:
+    """Refuse a length table that would outgrow MAX_LENGTH_CELLS, before building it: the
+    shortest and longest path from each name (O(edges)) bound its span of lengths."""
+    lo, hi = {target: 0}, {target: 0}
+    cells = 1
+    for n in names:
+        ks = [c for c in children[n] if c in lo]
+        if not ks:
+            continue
+        lo[n] = min(lo[c] for c in ks) + 1
+        hi[n] = max(hi[c] for c in ks) + 1
+        cells += hi[n] - lo[n] + 1
+        if cells > MAX_LENGTH_CELLS:
+            raise LimitError(
+                f"the paths {what} have too many different lengths to tabulate (more than "
+                f"{MAX_LENGTH_CELLS:,} length counts)", None,
+                "path counts, values and gradients stay exact; only the table by length "
+                "is left out", limit="max_length_cells")
+
+
 def length_counts(graph: Graph, source: str, target: str) -> dict[int, int]:
-    """Number of paths from `source` to `target` of each length (in edges), exactly."""
+    """Number of paths from `source` to `target` of each length (in edges), exactly.
+
+    Raises LimitError when the table would be too large (see MAX_LENGTH_CELLS).
+    """
     nodes = between(graph, source, target)
     if not nodes:
         return {}
     kids = relevant_children(graph, nodes)
+    _check_span(reversed(nodes[:-1]), kids, target, f"from {source} to {target}")
     dist: dict[str, dict[int, int]] = {target: {0: 1}}
     for n in reversed(nodes[:-1]):
         dist[n] = _shifted(dist[c] for c in kids[n])
@@ -197,8 +229,10 @@ def leaf_length_counts(graph: Graph, target: str, sources: Iterable[str]) -> dic
     """
     at = graph.order.index(target)
     succ = graph.nx.succ  # no list per name: 200k weights would each get one
+    inner = graph.inner
+    _check_span((n for n in reversed(graph.order[:at]) if n in inner), succ, target,
+                f"to {target}")
     dist: dict[str, dict[int, int]] = {target: {0: 1}}
-    inner = set(graph.inner)
     for n in reversed(graph.order[:at]):
         if n in inner:
             d = _shifted(dist[c] for c in succ[n] if c in dist)

@@ -118,3 +118,56 @@ def mlp_specs(draw: st.DrawFn) -> str:
             f"  bias: {bias}\n  loss: {loss}\n  targets: [{', '.join(ys)}]\n"
             f"  init: {{seed: {seed}}}\n"
             "inputs: {" + ", ".join(f"{k}: {v}" for k, v in inputs.items()) + "}\n")
+
+
+def rnn_forward(cfg: Mapping[str, Any], values: Mapping[str, Any],
+                shift: tuple[int, int, Any] | None = None) -> Any:
+    """The loss of the rnn builder's Elman net, written out; `shift` = (t, i, h) adds h to
+    z_t,i. Names as the builder makes them (w_i_j, u_i_k, h{t}_{i} for width > 1)."""
+    H, T = cfg["width"], cfg["steps"]  # noqa: N806
+    bases = cfg["inputs"]
+    one, scalar = H == 1, H == 1 and len(bases) == 1
+
+    def name(kind: str, *idx: int) -> str:
+        if kind in ("w", "b", "v") and one or kind == "u" and scalar:
+            return kind
+        return kind + "".join(f"_{i}" for i in idx)
+
+    mp = mpmath.mpf
+    h = [mp(values["h0" if one else f"h0_{i}"]) for i in range(1, H + 1)]
+    act = {"tanh": mpmath.tanh, "sigmoid": lambda v: 1 / (1 + mpmath.exp(-v)),
+           "relu": lambda v: v if v > 0 else mp(0), "linear": lambda v: v,
+           "softplus": lambda v: mpmath.log(1 + mpmath.exp(v))}[cfg["activation"]]
+    loss = mp(0)
+    for t in range(1, T + 1):
+        z = []
+        for i in range(1, H + 1):
+            v = mpmath.fsum(mp(values[name("w", i, j)]) * h[j - 1] for j in range(1, H + 1))
+            v += mpmath.fsum(mp(values[name("u", i, k)]) * mp(values[f"{b}{t}"])
+                             for k, b in enumerate(bases, 1))
+            if cfg["bias"]:
+                v += mp(values[name("b", i)])
+            if shift is not None and shift[:2] == (t, i):
+                v += shift[2]
+            z.append(v)
+        h = [act(v) for v in z]
+        if cfg["loss"] == "sum" or t == T:
+            o = mpmath.fsum(mp(values[name("v", i)]) * h[i - 1] for i in range(1, H + 1))
+            o += mp(values["c"]) if cfg["bias"] else 0
+            loss += (mp(values[f"{cfg['target']}{t}"]) - o) ** 2 / 2
+    return loss
+
+
+def rnn_d(cfg: Mapping[str, Any], values: Mapping[str, Any], p: str | None = None,
+          z: tuple[int, int] | None = None) -> float:
+    """∂loss/∂p, or δ_t,i = ∂loss/∂z_t,i, by central differences."""
+    with mpmath.workdps(DIGITS):
+        if z is not None:
+            up = rnn_forward(cfg, values, (*z, STEP))
+            down = rnn_forward(cfg, values, (*z, -STEP))
+        else:
+            hi, lo = dict(values), dict(values)
+            hi[p] = mpmath.mpf(values[p]) + STEP
+            lo[p] = mpmath.mpf(values[p]) - STEP
+            up, down = rnn_forward(cfg, hi), rnn_forward(cfg, lo)
+        return float((up - down) / (2 * STEP))

@@ -129,3 +129,20 @@ def test_the_numbers_on_the_slides_are_explains(run):
     for factors in (H["f1"], H["f2"]):  # each path's numbers, loss side first
         shown = [f"({x:.4g})" if x < 0 else f"{x:.4g}" for x in reversed(factors)]
         assert " \\cdot ".join(shown) in tex
+
+
+def test_hostile_spec_text_is_escaped_and_the_deck_still_compiles(tmp_path):
+    import dataclasses
+
+    pdflatex = need("pdflatex")
+    spec = pathgrad.load(EXAMPLES / "question.yaml")
+    odd = "".join(map(chr, range(32, 127))) + " —→∂σ é 日本"
+    spec = dataclasses.replace(spec, name=odd, description=odd[::-1])
+    ex = explain(spec, "w11")
+    tex = beamer.render(ex, backprop(spec, "w11"))
+    assert "\\input" not in tex.split("\\begin{document}")[1].replace("\\input{", "")
+    (tmp_path / "deck.tex").write_text(tex, encoding="utf-8")
+    done = subprocess.run([pdflatex, "-halt-on-error", "-interaction=nonstopmode",
+                           "-no-shell-escape", "deck.tex"], cwd=tmp_path, capture_output=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stdout[-2000:]

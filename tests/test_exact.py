@@ -29,8 +29,9 @@ from pathgrad.numeric import exact as exact_module
 from pathgrad.numeric.evaluate import MPAlgebra, NoValue, SympyPoint
 from pathgrad.numeric.exact import KINK, ExactAlgebra, at_point
 from pathgrad.numeric.points import DIGITS, leaf_numbers, point_values
+from pathgrad.render import jsonout
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HALF = Fraction(1, 2)
 
 # ---------------------------------------------------------------- the documented conventions
@@ -186,28 +187,31 @@ def test_values_at_kinks_hit_exactly_equal_sympys_exact_values(case, weight: str
     loss = (o - sym["y"]) ** 2
     at = {s: sp.Rational(str(Fraction(values[n]))) for n, s in sym.items()}
     nodes = {"z": z, "u": u, **{f"k{j}": kj for j, kj in enumerate(ks)}, "o": o, "E": loss}
-    for weight in (weight,):
-        want = _oracle_value(sp.diff(loss, sym[weight]).subs(at))
-        ex = pathgrad.explain(spec, weight)
-        _check(ex.value, ex.value_exact, want, f"∂E/∂{weight}")
-        for n, e in nodes.items():
-            _check(ex.node_values[n], ex.node_values_exact[n], _oracle_value(e.subs(at)), n)
-        node_at = {ex.network.symbols[n]: _oracle_value(e.subs(at)) for n, e in nodes.items()}
-        leaf_at = {ex.network.symbols[n]: v for n, v in
-                   ((n, at[sym[n]]) for n in values)}
-        for p in ex.paths:
-            term = _oracle_value(p.term.xreplace(node_at).xreplace(leaf_at))
-            _check(p.value, p.exact, term, "path " + " → ".join(p.nodes))
-        assert backprop(spec, weight).value == pytest.approx(float(want), rel=1e-12, abs=0)
-        assert top_paths(spec, weight, 3).value == pytest.approx(float(want), rel=1e-12, abs=0)
-        assert path_lengths(spec, weight).gradient == pytest.approx(float(want), rel=1e-12,
-                                                                    abs=0)
+    want = _oracle_value(sp.diff(loss, sym[weight]).subs(at))
+    ex = pathgrad.explain(spec, weight)
+    _check(ex.value, ex.value_exact, want, f"∂E/∂{weight}")
+    printed = json.loads(jsonout.dumps(jsonout.explanation(ex)))  # what --format json prints
+    _check(printed["value"], printed["value_exact"], want, f"printed ∂E/∂{weight}")
+    for n, e in nodes.items():
+        _check(ex.node_values[n], ex.node_values_exact[n], _oracle_value(e.subs(at)), n)
+        _check(printed["node_values"][n], printed["node_values_exact"][n],
+               _oracle_value(e.subs(at)), f"printed {n}")
+    node_at = {ex.network.symbols[n]: _oracle_value(e.subs(at)) for n, e in nodes.items()}
+    leaf_at = {ex.network.symbols[n]: v for n, v in
+               ((n, at[sym[n]]) for n in values)}
+    for p in ex.paths:
+        term = _oracle_value(p.term.xreplace(node_at).xreplace(leaf_at))
+        _check(p.value, p.exact, term, "path " + " → ".join(p.nodes))
+    assert backprop(spec, weight).value == pytest.approx(float(want), rel=1e-12, abs=0)
+    assert top_paths(spec, weight, 3).value == pytest.approx(float(want), rel=1e-12, abs=0)
+    assert path_lengths(spec, weight).gradient == pytest.approx(float(want), rel=1e-12,
+                                                                abs=0)
 
 
 def test_a_kink_behind_a_transcendental_value_is_proved_by_sympy():
     # softplus(0.1·3 − 0.3) − log 2: the enclosure straddles 0, sympy proves it is 0 exactly
-    spec = pathgrad.load("params: {w: 0.1, b: -0.3}\n"
-                         "nodes: {z: 3*w + b, h: relu(softplus(z) - log(2)), E: h + 5*abs(tanh(z))}")
+    spec = pathgrad.load("params: {w: 0.1, b: -0.3}\nnodes: {z: 3*w + b, "
+                         "h: relu(softplus(z) - log(2)), E: h + 5*abs(tanh(z))}")
     ex = pathgrad.explain(spec, "w")
     assert ex.value_exact == "0" and ex.node_values_exact["h"] == "0"
     # σ(u) against ½ with u ≠ 0: decided by the enclosure alone

@@ -242,3 +242,34 @@ def test_no_paths_is_refused(run, tmp_path):
     spec.write_text("params: {w: 1, v: 2}\nnodes: {h: v*2, E: h^2}\n", encoding="utf-8")
     result = run("exercise", str(spec), "-w", "w", "-o", str(tmp_path / "s.tex"))
     assert result.exit_code == 2 and "no paths" in result.stderr
+
+
+def test_key_comes_after_every_sheet_in_one_file(run, tmp_path):
+    tex = _make(run, tmp_path, "exam.tex", "--variants", "3", "--key").read_text()
+    heads = re.findall(r"\\section\*\{(Exercise|Answer key):", tex)
+    assert heads == ["Exercise"] * 3 + ["Answer key"] * 3
+    sheet = _make(run, tmp_path, "sheet.tex", "--variants", "3").read_text()
+    assert "Answer key" not in sheet and "[1\\,pt]" not in sheet
+
+
+def test_spec_text_is_escaped_in_every_format(run, tmp_path):
+    spec = tmp_path / "odd.yaml"
+    text = (ROOT / "examples" / "question.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: Two paths from w11",
+                        "name: \"<b>]]> & $x$ \\\\input{/etc/passwd} # % _ ~ ^ {}\"")
+    spec.write_text(text, encoding="utf-8")
+    for ext in ("tex", "md", "xml"):
+        out = tmp_path / f"o.{ext}"
+        assert run("exercise", str(spec), "-w", "w11", "--key", "-o", str(out)).exit_code == 0
+        body = out.read_text(encoding="utf-8")
+        if ext == "xml":  # HTML-escaped and out of MathJax's reach
+            assert '<span class="tex2jax_ignore mathjax_ignore">&lt;b&gt;]]&gt; &amp; $x$' \
+                in body.replace("]]]]><![CDATA[>", "]]>")
+        else:
+            assert "\\input{/etc/passwd}" not in body and "<b>" not in body
+    ET.parse(tmp_path / "o.xml")  # the CDATA and the escaping keep the XML well-formed
+    pdflatex = need("pdflatex")
+    done = subprocess.run([pdflatex, "-halt-on-error", "-interaction=nonstopmode",
+                           "-no-shell-escape", "o.tex"], cwd=tmp_path, capture_output=True,
+                          timeout=180)
+    assert done.returncode == 0

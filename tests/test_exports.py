@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 import pathgrad
 from pathgrad.analyses.explanation import explain
 from pathgrad.render import html, latex, markdown, texmath
+from pathgrad.render.notation import display_name
 
 OVERFULL_PT = 1.0  # TeX reports overfull boxes to 0.1pt; anything visible fails
 
@@ -188,6 +189,15 @@ def test_latex_escapes_user_text(compiled):
     assert len(re.findall(r"\\tag\{Path \d+\}", tex)) == 64
 
 
+def test_a_64_path_handout_stays_a_few_pages(compiled):
+    # the values as a table, the sum written once (Path 1 + … + Path 64), no 1.5-page
+    # direct derivative: the 64 paths themselves take the room
+    code, log, tex = compiled["mlp64"]
+    pages = int(re.search(r"Output written on .*\((\d+) pages?", log).group(1))
+    assert code == 0 and pages <= 8, pages
+    assert tex.count(r"\text{Path } 64") == 1 and "Overfull" not in log
+
+
 def test_long_products_are_broken_across_lines(compiled):
     tex = compiled["long_chain"][2]
     block = next(b for b in _align_blocks(tex) if r"\tag{Path 1}" in b)
@@ -227,9 +237,14 @@ def test_markdown_has_the_path_table_and_renderable_math_blocks(explained, examp
     assert len(rows) == len(paths)
     for row in rows:  # six cells: no unescaped | inside a cell
         assert len(re.split(r"(?<!\\)\|", row)) == 8
-    chains = {" · ".join(f"∂{v}/∂{u}" for u, v in reversed(list(zip(p, p[1:]))))
+    def name(n: str) -> str:
+        return " ".join(display_name(ex.spec, n, "latex").split())
+
+    # the chain in display names, as inline math: $\partial E/\partial \mathrm{Out} \cdot …$
+    chains = {"$" + r" \cdot ".join(rf"\partial {name(v)}/\partial {name(u)}"
+                                    for u, v in reversed(list(zip(p, p[1:])))) + "$"
               for p in paths}
-    shown = {re.split(r"(?<!\\)\|", r)[3].strip().replace("\\_", "_") for r in rows}
+    shown = {re.split(r"(?<!\\)\|", r)[3].strip() for r in rows}
     assert shown == chains
     blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", md, re.S | re.M)
     assert md.count("$$") == 2 * len(blocks) and len(blocks) >= len(paths) + 1
@@ -295,7 +310,9 @@ def test_html_is_one_well_formed_offline_page_whose_rows_light_their_own_edges(e
 
 
 def test_jupyter_reprs(explained):
-    ex = explained["question"]
+    from pathgrad.render.notebook import wrap
+
+    ex = wrap(explained["question"])  # what pathgrad.explain returns
     page = ex._repr_html_()
     ET.fromstring(page)
     assert "<math" in page and "<svg" in page and 'class="pathgrad"' in page

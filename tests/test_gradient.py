@@ -123,7 +123,7 @@ def test_a_wrong_gradient_is_caught_and_exits_1(run, examples, monkeypatch):
 
     def off(self, leaves):  # noqa: ANN001
         out = real(self, leaves)
-        return {**out, "b2": out["b2"] * (1 + 1e-6)}
+        return {**out, "b2": mpmath.mpf(out["b2"]) * (1 + 1e-6)}
 
     monkeypatch.setattr(gmod._Oracle, "at", off)
     gr = gradient(load(examples / "mazur.yaml"))

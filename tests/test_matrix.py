@@ -10,14 +10,16 @@ import shutil
 import subprocess
 import xml.dom.minidom
 
+import mpmath
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
-from mlp_oracle import d_param, d_z, mlp_specs, smallest_z, values_of
+from mlp_oracle import d_param, d_z, mlp_specs, rnn_d, smallest_z, values_of
 from randomnets import all_paths
 
 from pathgrad import load
 from pathgrad.analyses import matrix as mx
+from pathgrad.analyses import matrix_bptt as bptt
 from pathgrad.analyses.matrix import matrix_form
 from pathgrad.calculus import sigmoid
 from pathgrad.render import matrix_html, matrix_json, matrix_latex, matrix_markdown
@@ -93,7 +95,7 @@ def test_json_contract_and_expressions_parse_back(text):
     assert CONTRACT <= set(data)
     assert [layer["layer"] for layer in data["layers"]] == list(range(1, len(mf.layers) + 1))
     node_values = {n: float(v) for n, v in mx.point_values(
-        spec, spec.values(), algebra=mx.MPAlgebra()).values.items()}
+        spec, spec.values()).values.items()}
     deltas: dict[str, float] = {}
     for item in reversed(data["layers"]):
         assert LAYER_KEYS <= set(item)
@@ -159,7 +161,7 @@ def test_a_wrong_entry_is_caught(examples, monkeypatch):
 
     def off(self, leaves):  # noqa: ANN001
         out = real(self, leaves)
-        return {**out, "w1_2_1": out["w1_2_1"] * 1.001}
+        return {**out, "w1_2_1": mpmath.mpf(out["w1_2_1"]) * 1.001}
 
     monkeypatch.setattr(mx._Oracle, "at", off)
     mf = matrix_form(spec)
@@ -189,7 +191,7 @@ def test_cli_json(run, examples):
 
 
 def test_not_layered_is_exit_2_with_a_pointer(run, examples):
-    for name in ("question.yaml", "batch.yaml", "rnn.yaml"):
+    for name in ("question.yaml", "batch.yaml", "residual.yaml"):
         result = run("matrix", str(examples / name))
         assert result.exit_code == 2
         lines = result.stderr.strip().splitlines()
@@ -222,3 +224,49 @@ def test_latex_compiles_without_overfull_lines(tmp_path, examples, name, weight)
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "Overfull" not in proc.stdout
+
+
+@pytest.mark.parametrize("text", [
+    "rnn: {inputs: [x], steps: 3, width: 2, activation: tanh, loss: sum, init: {seed: 2}}\n"
+    "inputs: {x1: 1.0, x2: -0.5, x3: 0.25, y1: 0.5, y2: -0.2, y3: 0.1}\n",
+    "rnn: {inputs: [x, q], steps: 2, width: 3, activation: sigmoid, loss: last, bias: false}\n"
+    "inputs: {x1: 0.3, x2: -1.0, q1: 0.5, q2: 2, y2: 0.4, h0_1: 0.1, h0_2: -0.2, h0_3: 0.3}\n",
+    "rnn: {inputs: [x], steps: 3}\ninputs: {x1: 1.0, x2: -0.5, x3: 0.25, y3: 0.3}\n",
+])
+def test_bptt_against_finite_differences(text):
+    spec = load(text)
+    cfg = spec.meta["rnn"]
+    values = values_of(spec)
+    bt = bptt.bptt_form(spec, weight=next(iter(spec.params)))
+    assert bt.verified, bt.verification.detail
+    for s in bt.steps:  # every δ_t,i, and the paths each stands for
+        for i in range(1, s.units + 1):
+            assert close(s.delta_values[i - 1], rnn_d(cfg, values, z=(s.step, i)))
+            z = f"z{s.step}" if s.units == 1 else f"z{s.step}_{i}"
+            assert s.paths_per_delta[i - 1] == len(all_paths(spec, z, "E"))
+    for key, names in bt.names.items():  # every total: Σ over the steps
+        if names is None:
+            continue
+        flat_n = [n for r in names for n in r] if isinstance(names, list) and isinstance(
+            names[0], list) else (names if isinstance(names, list) else [names])
+        vals = bt.totals[key]
+        flat_v = [x for r in vals for x in r] if isinstance(vals, list) and isinstance(
+            vals[0], list) else (vals if isinstance(vals, list) else [vals])
+        for n, x in zip(flat_n, flat_v):
+            assert close(x, rnn_d(cfg, values, p=n)), n
+    groups = bt.groups  # the bridge: one term per step, each its paths' sum
+    assert close(sum(g.value for g in groups), bt.weight_value, 1e-12)
+    assert all(close(g.value, g.listed_value, 1e-12) for g in groups)
+
+
+def test_bptt_cli(run, examples):
+    result = run("matrix", str(examples / "rnn_width2.yaml"), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert CONTRACT <= set(data) and data["kind"] == "rnn" and data["verified"]
+    assert [x["layer"] for x in data["layers"]] == [1, 2, 3]
+    assert all(LAYER_KEYS <= set(x) for x in data["layers"])
+    result = run("matrix", str(examples / "rnn_width2.yaml"), "-w", "w_1_2",
+                 env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and "δ_2 = (Wᵀ δ_3 + v·g_2) ⊙ tanh′(z_2)" in result.stdout
+    assert run("matrix", str(examples / "rnn_width2.yaml"), "-f", "latex").exit_code == 2

@@ -156,3 +156,17 @@ def test_point_values_compat_views_are_mpmath_numbers():
         assert pv.exact_values["h"] == Fraction(1, 4)
         assert isinstance(pv.values["h"], mpmath.mpf) and pv.values["h"] == 0.25
         assert pv.partials[("h", "E")] == pytest.approx(1 - mpmath.tanh(0.25) ** 2)
+
+
+def test_repeated_arguments_of_max_count_once_as_in_sympy():
+    # sympy writes max(h, h, k) as Max(h, k): at the tie h = k each gets ½, not h 1 and k ½
+    spec = pathgrad.load("params: {h: 1, k: 1}\nnodes:\n  m: max(h, h, k)\n"
+                         "  n: min(h, k, h, 2) + max(k, k)\n  E: m + n\n")
+    net = Network(spec)
+    with mpmath.workdps(DIGITS):
+        pv = point_values(spec, spec.values())
+        point = at_point(net, spec.values())
+        for (u, v), value in pv.exact_partials.items():
+            assert value == point.value(net.local_partial(u, v)), (u, v)
+    assert pv.partial("h", "m") == pv.partial("k", "m") == Fraction(1, 2)
+    assert pv.partial("k", "n") == Fraction(3, 2)

@@ -21,7 +21,7 @@ import mpmath
 import sympy as sp
 
 from ..calculus import Network
-from ..graph import between, length_counts, listing_cost
+from ..graph import between, length_counts, listing_cost, relevant_children
 from ..numeric.evaluate import NoValue
 from ..numeric.exact import plus, times
 from ..numeric.points import DIGITS, as_float, point_values
@@ -112,10 +112,8 @@ def backprop(spec: Spec, weight: str, values: Mapping[str, object] | None = None
     if not nodes:
         return Backprop(spec, weight, loss, mode, (), 0.0, 0, 0.0, True, 0, 0, 0, 0,
                         f"{loss} does not depend on {weight}", leaf_values)
-    keep = set(nodes)
-    succ = graph.successors()
-    kids = {n: [c for c in succ[n] if c in keep] for n in nodes}
-    parents = {n: [u for u in graph.deps(n) if u in keep] for n in nodes}
+    kids = relevant_children(graph, nodes)
+    parents = {n: [u for u in graph.deps(n) if u in kids] for n in nodes}
     net = (network or Network(spec, graph)) if symbolic else None
     with mpmath.workdps(DIGITS):
         with progress.task("evaluating local partials", None):

@@ -167,13 +167,14 @@ def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Ex
                 direct_value = plus(good)
         direct_value = _finite(direct_value)
         paths = []
+        inverse = None  # 1/∂E/∂w once, not once per path
+        if not isinstance(direct_value, NoValue) and not is_zero(direct_value):
+            inverse = divide(Fraction(1), direct_value)
         for t, v in zip(terms, raw):
             if isinstance(v, NoValue):
                 paths.append(PathTerm(t.nodes, t.factors, t.term, None, None, v.reason))
                 continue
-            share = None
-            if not isinstance(direct_value, NoValue) and not is_zero(direct_value):
-                share = to_float(divide(v, direct_value))
+            share = None if inverse is None else to_float(times([v, inverse]))
             paths.append(PathTerm(t.nodes, t.factors, t.term, to_float(v), share, None,
                                   exact_text(v)))
         checked = {n: _finite(point.node(n)) for n in net.exprs}

@@ -27,7 +27,8 @@ from typing import Any
 import mpmath
 
 from ..errors import UsageError, suggest
-from ..numeric.evaluate import MPAlgebra, NoValue, to_mpf
+from ..numeric.evaluate import NoValue, to_mpf
+from ..numeric.exact import plus, times
 from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
@@ -86,7 +87,9 @@ def reverse_sweep(spec: Spec, leaves: Mapping[str, Any], *, absolute: bool = Fal
     reverse sweep. With `absolute`, every local partial counts as |∂c/∂v|: δ_v is then
     Σ over paths of |product|, the scale of the rounding error of any way of adding them up.
 
-    Call inside `mpmath.workdps(DIGITS)`. Values are mpmath numbers or NoValue.
+    Call inside `mpmath.workdps(DIGITS)`. Values are exact (numeric.exact: Fractions where
+    the arithmetic allows, Reals otherwise; kinks decided soundly) or NoValue; with `absolute`
+    mpmath numbers.
 
     >>> from pathgrad import load
     >>> spec = load("params: {a: 2, b: 1}\\nnodes: {c: a + b, d: b + 1, e: c * d}")
@@ -101,28 +104,30 @@ def reverse_sweep(spec: Spec, leaves: Mapping[str, Any], *, absolute: bool = Fal
 
 def _sweeps(spec: Spec, leaves: Mapping[str, Any], absolute: bool = True
             ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    """The loss's value, every δ, and (with `absolute`) every Σ|path term|, from one
-    evaluation of the local partials."""
+    """The loss's value, every δ (exact), and (with `absolute`) every Σ|path term| (mpmath),
+    from one evaluation of the local partials."""
     graph = spec.graph
     loss = spec.loss
     needed = graph.ancestors_and_self(loss)
     nodes = [n for n in graph.order if n in needed and n in spec.nodes]
-    pv = point_values(spec, leaves, nodes, upto=loss, algebra=MPAlgebra())
-    one = mpmath.mpf(1)
-    delta: dict[str, Any] = {loss: one}
-    scale: dict[str, Any] = {loss: one}
+    pv = point_values(spec, leaves, nodes, upto=loss)  # exact: relu′(0) is decided, not rounded
+    exact = pv.exact_partials
+    approx = pv.partials if absolute else {}
+    delta: dict[str, Any] = {loss: Fraction(1)}
+    scale: dict[str, Any] = {loss: mpmath.mpf(1)}
     for n in reversed(nodes):
         d = delta.get(n)
         if d is None:
             continue
         a = scale[n] if absolute else None
         for u in graph.deps(n):
-            part = pv.partials[(u, n)]
-            delta[u] = _plus(delta.get(u), _times(d, part))
+            term = times([d, exact[(u, n)]])
+            delta[u] = term if u not in delta else plus([delta[u], term])
             if absolute:
+                part = approx[(u, n)]
                 mag = part if isinstance(part, NoValue) else abs(part)
                 scale[u] = _plus(scale.get(u), _times(a, mag))
-    return pv.values[loss], delta, scale
+    return pv.exact_values[loss], delta, scale
 
 
 def _plus(a: Any, b: Any) -> Any:
@@ -133,6 +138,13 @@ def _plus(a: Any, b: Any) -> Any:
 
 def _times(a: Any, b: Any) -> Any:
     return a if isinstance(a, NoValue) else (b if isinstance(b, NoValue) else a * b)
+
+
+def _as_fraction(x: Any) -> Fraction:
+    """A new param value as an exact rational (a Real's 40-digit value) for the next point."""
+    if isinstance(x, Fraction):
+        return x
+    return Fraction(mpmath.nstr(to_mpf(x), 40, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
 
 
 def _patterns(spec: Spec, update: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -191,15 +203,16 @@ class _Oracle:
         import sympy as sp
 
         from ..calculus import Network
-        from ..numeric.evaluate import MPAlgebra, evaluate, to_mpf
+        from ..numeric.evaluate import evaluate
+        from ..numeric.exact import ExactAlgebra
 
         if self._diffs is None:
             net = Network(self.spec, self.spec.graph)
             composed = net.compose(self.spec.loss)[self.spec.loss]
             self._diffs = {p: sp.diff(composed, net.symbols[p]) for p in params}
             self._symbols = net.symbols
-        alg = MPAlgebra()
-        env = {self._symbols[n]: to_mpf(v) for n, v in leaves.items() if v is not None}
+        alg = ExactAlgebra()  # as the reverse sweep: the same decision at a kink
+        env = {self._symbols[n]: Fraction(v) for n, v in leaves.items() if v is not None}
         out: dict[str, Any] = {}
         memo: dict[int, Any] = {}
         for p in params:
@@ -222,10 +235,11 @@ def _compare(grad: Mapping[str, Any], scale: Mapping[str, Any],
         s = scale.get(p)
         bound = tol * max(float(s) if s is not None and not isinstance(s, NoValue) else 0.0,
                           1e-300)
-        diff = abs(float(g) - c) if method == "complex-step" else float(abs(g - c))
+        diff = abs(float(g) - c) if method == "complex-step" else float(
+            abs(to_mpf(g) - to_mpf(c)))
         if diff > bound and diff > 1e-300:
             return Verification(False, method, f"∂{spec.loss}/∂{p} by reverse mode "
-                                f"({mpmath.nstr(g, 12)}) DIFFERS from the {_what(method)} "
+                                f"({mpmath.nstr(to_mpf(g), 12)}) DIFFERS from the {_what(method)} "
                                 f"({float(c):.12g})")
         if s:
             worst = max(worst, diff / float(s))
@@ -277,14 +291,14 @@ def gradient(spec: Spec, values: Mapping[str, object] | None = None, *,
         taken: list[DescentStep] = []
         current = first
         for _ in range(steps if lr is not None else 0):
-            rate = to_mpf(Fraction(str(lr)) if isinstance(lr, float) else lr)
+            rate = Fraction(str(lr)) if isinstance(lr, float) else Fraction(lr)
             new = dict(leaves)
             for p in chosen:
-                g = current["delta"].get(p, mpmath.mpf(0))
+                g = current["delta"].get(p, Fraction(0))
                 if isinstance(g, NoValue):
                     raise UsageError(f"cannot take a step: ∂{spec.loss}/∂{p} is undefined at "
                                      f"the point ({g.reason})")
-                new[p] = to_mpf(leaves[p]) - rate * g
+                new[p] = _as_fraction(plus([Fraction(leaves[p]), times([-rate, g])]))
             last = len(taken) == steps - 1
             after = _point(spec, new, oracle, method, check=not last)
             taken.append(DescentStep(
@@ -308,10 +322,10 @@ def _point(spec: Spec, leaves: Mapping[str, Any], oracle: _Oracle, method: str,
     (without `check`: only the loss, after the last step)."""
     if not check:
         with mpmath.workdps(DIGITS):
-            pv = point_values(spec, leaves, (), upto=spec.loss, algebra=MPAlgebra())
-            return {"value": pv.values[spec.loss]}
+            pv = point_values(spec, leaves, (), upto=spec.loss)
+            return {"value": pv.exact_values[spec.loss]}
     value, delta, scale = _sweeps(spec, leaves)
-    delta = {p: delta.get(p, mpmath.mpf(0)) for p in spec.params}
+    delta = {p: delta.get(p, Fraction(0)) for p in spec.params}
     oracle_values = oracle.at(leaves)
     return {"value": value, "delta": delta,
             "floats": {p: as_float(g) for p, g in delta.items()},

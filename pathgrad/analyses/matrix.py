@@ -34,7 +34,7 @@ import sympy as sp
 
 from ..calculus import Network, tree_size
 from ..errors import UsageError, suggest
-from ..numeric.evaluate import MPAlgebra, NoValue
+from ..numeric.evaluate import NoValue
 from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
@@ -189,7 +189,7 @@ def _settings(spec: Spec) -> dict[str, Any]:
             f"made by {' + '.join(builders)}" + (" (a batch of copies, not one layered net)"
                                                  if "batch" in builders else ""))
     if builders == ["rnn"]:
-        what = "an rnn (BPTT in matrix form is not written yet)"
+        what = "an rnn (its matrix form is analyses.matrix_bptt.bptt_form)"
     raise UsageError(f"`pathgrad matrix` needs a layered net made by an `mlp:` block; "
                      f"{spec.source} is {what}", None,
                      "for the scalar δ's of any network use `pathgrad backprop SPEC --weight "
@@ -260,7 +260,7 @@ def matrix_form(spec: Spec, values: Mapping[str, object] | None = None, *,
         return inputs if l == 1 else [f"a{l - 1}_{k}" for k in range(1, widths[l - 1] + 1)]
 
     with mpmath.workdps(DIGITS):
-        pv = point_values(spec, leaves0, algebra=MPAlgebra())
+        pv = point_values(spec, leaves0)
         val = pv.values
         # BP1: ∇_a E and δ^L, symbolically and as numbers
         nL = widths[L]
@@ -416,7 +416,8 @@ def _listing_cost(spec: Spec) -> int:
 
 
 def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[str, Any],
-            entries: Callable[[], list[tuple[str, sp.Expr]]], method: str | None
+            entries: Callable[[], list[tuple[str, sp.Expr]]], method: str | None,
+            what: str = "∂E/∂W and ∂E/∂b"
             ) -> tuple[Verification, dict[str, dict[str, float | None]], dict[str, str]]:
     """Each entry against the sum over its paths and the direct derivative; for small nets
     also the matrix-form expression against sympy's derivative, as functions."""
@@ -430,7 +431,7 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
     oracle = _Oracle(spec, method)
     direct = oracle.at(leaves)
     tol = TOLERANCE[method]
-    pv = point_values(spec, leaves, algebra=MPAlgebra())
+    pv = point_values(spec, leaves)
     checks: dict[str, dict[str, float | None]] = {}
     how: dict[str, str] = {}
     order = [p for p in spec.params if p in grads]
@@ -481,7 +482,7 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
              "mode over the DAG)")
     oracle_text = ("sympy.diff of the composed loss by that param" if method == "sympy.diff"
                    else "the complex-step derivative Im E(p + ih)/h, h = 1e-30")
-    detail = (f"each of the {n:,} entries of ∂{loss}/∂W and ∂{loss}/∂b equals {paths} and "
+    detail = (f"each of the {n:,} entries of {what.replace('E', loss)} equals {paths} and "
               f"{oracle_text}, at the point (largest difference {worst:.1e} of Σ|path terms|)")
     if method == "sympy.diff" and len(spec.params) <= IDENTITY_PARAMS:
         proof = _identity(spec, net, entries(), composed, leaves)

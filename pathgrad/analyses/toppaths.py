@@ -24,7 +24,7 @@ import sympy as sp
 
 from ..calculus import Network
 from ..errors import UsageError
-from ..graph import between
+from ..graph import between, relevant_children
 from ..numeric.evaluate import to_mpf
 from ..numeric.exact import divide, exact_text, is_zero, plus, times
 from ..numeric.points import DIGITS, PointValues, as_float, point_values, undefined_edge
@@ -65,7 +65,7 @@ class TopPaths:
     def method(self) -> str:
         """How `value` was obtained, for the reader."""
         return (f"reverse-mode accumulation over all {self.path_count:,} paths, "
-                f"{DIGITS}-digit mpmath")
+                f"exact where rational, else {DIGITS}-digit mpmath")
 
 
 def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object] | None = None,
@@ -92,9 +92,7 @@ def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object]
     nodes = between(graph, weight, loss)
     if not nodes:
         return TopPaths(spec, weight, loss, k, 0, 0, (), 0.0, 0.0, None, None, 0, leaf_values)
-    keep = set(nodes)
-    succ = graph.successors()
-    kids = {n: [c for c in succ[n] if c in keep] for n in nodes}
+    kids = relevant_children(graph, nodes)
     with mpmath.workdps(DIGITS):
         with progress.task("evaluating local partials", None):
             pv = point_values(spec, leaf_values, nodes[1:], upto=loss)

@@ -23,6 +23,7 @@ from typing import Any
 
 import mpmath
 import sympy as sp
+from mpmath.libmp import from_rational
 
 from ..calculus import relu, sigmoid, softplus, tree_size
 from .evaluate import Algebra, MPAlgebra, NoValue, SympyPoint, log_note, pow_note, root_note
@@ -50,8 +51,10 @@ REFINE_DIGITS = (110, 400)  # enclosures tried after the first one fails and sym
 PROOF_NODES = 200  # sympy is asked to prove a value 0 only when it is this small as a DAG
 SIMPLIFY_TREE = 120  # … and sp.simplify only below this tree size
 TINY = mpmath.mpf(10) ** -25  # a Real this close to 0 is checked for being exactly 0 on display
+NONZERO = mpmath.mpf(10) ** -15  # is_zero: a Real further from 0 than this is not 0
 
 _MP = MPAlgebra()
+_MAKE = mpmath.mp.make_mpf
 _HALF = Fraction(1, 2)
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
@@ -85,9 +88,9 @@ Number = Fraction | Real
 
 
 def _mid(x: Number) -> Any:
-    if isinstance(x, Fraction):
-        return mpmath.mpf(x.numerator) / x.denominator
-    return x.mid
+    if type(x) is Real:
+        return x.mid
+    return _MAKE(from_rational(x.numerator, x.denominator, mpmath.mp.prec, "n"))
 
 
 def _cap(x: Fraction) -> Number:
@@ -105,9 +108,11 @@ def plus(xs: Sequence[Any]) -> Any:
     exact = _ZERO
     reals = []
     for x in xs:
-        if isinstance(x, Fraction):
-            exact += x
-        elif isinstance(x, NoValue):
+        t = type(x)
+        if t is Fraction:
+            if x:
+                exact = exact + x if exact else x
+        elif t is NoValue:
             return x
         else:
             reals.append(x)
@@ -117,35 +122,42 @@ def plus(xs: Sequence[Any]) -> Any:
         reals.append(exact)
     if len(reals) == 1:
         return reals[0]
-    return Real(mpmath.fsum(_mid(a) for a in reals), "add", tuple(reals))
+    return Real(mpmath.fsum([_mid(a) for a in reals]), "add", tuple(reals))
 
 
 def times(xs: Sequence[Any]) -> Any:
     """The product; an exact 0 factor makes an exact 0 (every Real is finite), unless some
     factor is undefined."""
-    exact = _ONE
+    num = den = 1  # the rational factors, multiplied as integers: one gcd at the end
+    rationals = 0
+    last: Any = _ONE
     reals = []
     zero = False
     for x in xs:
-        if isinstance(x, Fraction):
+        t = type(x)
+        if t is Fraction:
             if not x:
                 zero = True
-            elif not zero:
-                exact *= x
-        elif isinstance(x, NoValue):
+            elif x != 1:
+                num *= x.numerator
+                den *= x.denominator
+                rationals += 1
+                last = x
+        elif t is NoValue:
             return x  # 0 · undefined is undefined
         else:
             reals.append(x)
     if zero:
         return _ZERO
+    exact = last if rationals < 2 else Fraction(num, den)
     if not reals:
-        return _cap(exact)
-    if exact != 1:
+        return _cap(exact) if rationals > 1 else exact
+    if rationals:
         reals.append(exact)
     if len(reals) == 1:
         return reals[0]
-    out = mpmath.mpf(1)
-    for a in reals:
+    out = _mid(reals[0])
+    for a in reals[1:]:
         out *= _mid(a)
     return Real(out, "mul", tuple(reals))
 
@@ -176,7 +188,7 @@ def _powi(b: Any, n: int) -> Any:
             return Real(_mid(b) ** n, "powi", (b, n))
         return b**n
     if n < 0:
-        s = sign(b)
+        s = _domain_sign(b)
         if s is None:
             return NoValue(NOT_DECIDED_ZERO)
         if s == 0:
@@ -200,7 +212,7 @@ def _powq(b: Any, n: int, d: int) -> Any:
     """b^(n/d) with the real root for odd d."""
     if isinstance(b, NoValue):
         return b
-    s = sign(b)
+    s = _domain_sign(b)
     if s is None:
         return NoValue(KINK)
     if s < 0 and d % 2 == 0:
@@ -236,13 +248,26 @@ def sign(x: Any) -> int | None:
     return None
 
 
+def _domain_sign(x: Any) -> int | None:
+    """The sign for a domain check (a divisor, the argument of log or of a root): a Real
+    further than NONZERO from 0 has the sign of its 30-digit value (an error of 1e-15 would
+    take 15 digits of cancellation); closer ones, and every kink, are decided by `sign`."""
+    if type(x) is Real and abs(x.mid) > NONZERO:
+        return 1 if x.mid > 0 else -1
+    return sign(x)
+
+
 def is_zero(x: Any) -> bool:
-    """Whether `x` is exactly 0 (an undecided Real counts as 0 only if its value is 0 at the
-    working precision)."""
+    """Whether `x` is exactly 0, for shares and for leaving value-0 paths out (never for a
+    branch: kinks use `sign`). A Real of magnitude above NONZERO is taken as nonzero without
+    an enclosure; an undecided one counts as 0 only if its value is 0 at the working
+    precision."""
     if isinstance(x, Fraction):
         return not x
     if isinstance(x, NoValue):
         return False
+    if abs(x.mid) > NONZERO:
+        return False  # 15 digits from 0 at 30-digit precision: not a rounding error
     s = sign(x)
     return s == 0 or (s is None and not x.mid)
 
@@ -540,14 +565,14 @@ class ExactAlgebra(Algebra):
             case "log":
                 if exact and x == 1:
                     return _ZERO
-                s = sign(x)
+                s = _domain_sign(x)
                 if s is None:
                     return NoValue(KINK)
                 if s <= 0:
                     return NoValue(log_note(_mid(x)))
                 return Real(mpmath.log(_mid(x)), "fn", ("log", (x,)))
             case "pow":
-                s = sign(x)
+                s = _domain_sign(x)
                 if s is None:
                     return NoValue(KINK)
                 if s <= 0:
@@ -593,20 +618,21 @@ def exact_text(x: Any) -> str | None:
 def to_float(x: Any) -> float | None:
     """`x` as a float: None for NoValue and beyond a float; a Real too close to 0 to tell is
     checked for being exactly 0 (then 0.0, not 1e-41)."""
-    if isinstance(x, NoValue):
-        return None
-    if isinstance(x, Fraction):
+    t = type(x)
+    if t is Real:
+        if abs(x.mid) < TINY and is_zero(x):
+            return 0.0
+        f = float(x.mid)
+    elif t is Fraction:
         try:
             return float(x)
         except OverflowError:
             return None
-    if not isinstance(x, Real):  # an mpmath number (or int) from another algebra
+    elif t is NoValue:
+        return None
+    else:  # an mpmath number (or int) from another algebra
         f = float(x)
-        return f if f not in (float("inf"), float("-inf")) and f == f else None
-    if abs(x.mid) < TINY and is_zero(x):
-        return 0.0
-    f = float(x.mid)
-    return f if f not in (float("inf"), float("-inf")) and f == f else None
+    return f if f - f == 0 else None  # neither inf nor nan
 
 
 def exact_leaves(leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:

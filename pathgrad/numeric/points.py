@@ -148,7 +148,10 @@ def _shape(e: g.Expr) -> tuple[g.Expr, int]:
                 return g.BinOp("^", g.Name("x0"), g.Num(exponent)), 2
         return g.BinOp(e.op, *_placeholders(2)), 2
     assert isinstance(e, g.Call)
-    return g.Call(e.func, _placeholders(len(e.args))), len(e.args)
+    # max(h, h, k): sympy keeps one h (Max(h, k)), so one placeholder serves both, as there
+    first: dict[g.Expr, int] = {}
+    names = tuple(g.Name(f"x{first.setdefault(a, i)}") for i, a in enumerate(e.args))
+    return g.Call(e.func, names), len(e.args)
 
 
 def _rule_of(e: g.Expr) -> tuple[sp.Expr, tuple[sp.Expr | None, ...]]:

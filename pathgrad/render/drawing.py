@@ -120,6 +120,7 @@ class Shape:
     w: float
     h: float
     extra: tuple[float, float, float, float] | None = None  # a unit's bias label box
+    below: tuple[float, float, float, float] | None = None  # the loss's note (its targets)
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -221,7 +222,7 @@ def geometry(scene: Scene) -> Geometry:
     has_labels = any(e.label for e in scene.edges)
     longest = max((_label_box(e.label)[0] for e in scene.edges if e.label), default=0.0)
     tallest = max((h for _, h in sizes.values()), default=NODE_H)
-    gap = max(64.0, min(longest, 260.0) * 0.9 + 30) if has_labels else 64.0
+    gap = max(64.0, min(longest, 300.0) + 36) if has_labels else 64.0
     if scene.view == "neuron":  # fan-outs of weight labels need room to separate
         gap = max(gap, 120.0)
     pitch = tallest + (34.0 if has_labels else 22.0)
@@ -234,7 +235,7 @@ def geometry(scene: Scene) -> Geometry:
             best = geo
         if geo.failed == 0:
             return geo
-        gap *= 1.2
+        gap *= 1.25
         pitch *= 1.12
     assert best is not None
     return best
@@ -269,11 +270,16 @@ def _attempt(scene: Scene, sizes: Mapping[str, tuple[float, float]], gap: float,
         if node.bias:
             bw = text_width(node.bias, SMALL_PX) + 4
             extra = (cx - bw / 2, cy - h / 2 - SMALL_PX - 5, cx + bw / 2, cy - h / 2 - 2)
+        below = None
+        if node.note:
+            nw = text_width(node.note, SMALL_PX) + 4
+            below = (cx - nw / 2, cy + h / 2 + 2, cx + nw / 2, cy + h / 2 + SMALL_PX + 6)
         kind = "circle" if node.shape == "circle" else node.shape
-        shapes[n] = Shape(n, kind, cx, cy, w, h, extra)
+        shapes[n] = Shape(n, kind, cx, cy, w, h, extra, below)
     content_top = min((s.box[1] if s.extra is None else s.extra[1] for s in shapes.values()),
                       default=top)
-    bottom = max((s.box[3] for s in shapes.values()), default=top)
+    bottom = max((s.box[3] if s.below is None else s.below[3] for s in shapes.values()),
+                 default=top)
     routes = {}
     ports = _ports(scene, shapes)
     for e in scene.edges:
@@ -282,6 +288,8 @@ def _attempt(scene: Scene, sizes: Mapping[str, tuple[float, float]], gap: float,
             routes[(e.u, e.v)] = _arc(e, shapes, centres, col_w, gap, lane_y, ports)
         else:
             routes[(e.u, e.v)] = _route(e, shapes, centres, col_w, pitch, y0, ports)
+    # long edges may bend below the lowest node: the picture reaches down to them
+    bottom = max([bottom] + [a[-1] + 8 for segs in routes.values() for _, a in segs])
     notes = []
     for c, _row, text in scene.elided:
         below = max((s.box[3] for n, s in shapes.items() if scene.nodes[n].column == c),
@@ -294,10 +302,10 @@ def _attempt(scene: Scene, sizes: Mapping[str, tuple[float, float]], gap: float,
         x2 = centres[b.last] + col_w[b.last] / 2
         bands.append(((x1 + x2) / 2, MARGIN + TITLE_H + 12, b.text))
     legend_y = bottom + 26
-    legend_h = 24.0 if scene.legend else 0.0
-    height = legend_y + legend_h + MARGIN
     width = max(right_edge + MARGIN, text_width(scene.title, TITLE_PX, "bold") + 2 * MARGIN,
-                _legend_width(scene) + 2 * MARGIN)
+                min(_legend_width(scene), 560.0) + 2 * MARGIN)
+    rows = len(_legend_rows(scene, width - 2 * MARGIN))
+    height = legend_y + 24.0 * rows + MARGIN
     labels, failed = _place_labels(scene, shapes, routes, notes, width, legend_y)
     return Geometry(shapes, routes, labels, width, height, tuple(centres), top, legend_y,
                     failed, tuple(notes), tuple(bands))
@@ -435,11 +443,17 @@ def sample(segs: Sequence[Segment], step: float = 4.0) -> list[tuple[float, floa
 
 
 def _bezier(ctrl: Sequence[tuple[float, float]], t: float) -> tuple[float, float]:
-    pts = list(ctrl)
-    while len(pts) > 1:
-        pts = [((1 - t) * p[0] + t * q[0], (1 - t) * p[1] + t * q[1]) for p, q in
-               zip(pts, pts[1:])]
-    return pts[0]
+    s = 1 - t
+    if len(ctrl) == 2:
+        (x0, y0), (x1, y1) = ctrl
+        return (s * x0 + t * x1, s * y0 + t * y1)
+    if len(ctrl) == 3:
+        (x0, y0), (x1, y1), (x2, y2) = ctrl
+        a, b, c = s * s, 2 * s * t, t * t
+        return (a * x0 + b * x1 + c * x2, a * y0 + b * y1 + c * y2)
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = ctrl
+    a, b, c, d = s * s * s, 3 * s * s * t, 3 * s * t * t, t * t * t
+    return (a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
 
 
 class _Grid:
@@ -478,18 +492,19 @@ def _place_labels(scene: Scene, shapes: Mapping[str, Shape],
     for s in shapes.values():
         x1, y1, x2, y2 = s.box
         blocked.add((x1 - 3, y1 - 3, x2 + 3, y2 + 3))
-        if s.extra:
-            blocked.add(s.extra)
+        for extra in (s.extra, s.below):
+            if extra:
+                blocked.add(extra)
     for x, y, text in notes:
         w = text_width(text, SMALL_PX)
         blocked.add((x - w / 2, y - SMALL_PX, x + w / 2, y + 4))
-    lines: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    lines: dict[tuple[int, int], list[tuple[float, float, tuple[str, str]]]] = {}
     samples = {}
     for key, segs in routes.items():
         pts = sample(segs, 6.0)
         samples[key] = pts
         for px, py in pts:
-            lines.setdefault((int(px // 32), int(py // 32)), []).append(key)
+            lines.setdefault((int(px // 32), int(py // 32)), []).append((px, py, key))
     placed: dict[tuple[str, str], Placed] = {}
     failed = 0
     todo = sorted((e for e in scene.edges if e.label), key=lambda e: (not e.lit,
@@ -510,9 +525,9 @@ def _place_labels(scene: Scene, shapes: Mapping[str, Shape],
             others = set()
             for i in range(int(box[0] // 32), int(box[2] // 32) + 1):
                 for j in range(int(box[1] // 32), int(box[3] // 32) + 1):
-                    others.update(k for k in lines.get((i, j), ()) if k != key)
-            crossing = sum(1 for k in others if any(
-                box[0] <= px <= box[2] and box[1] <= py <= box[3] for px, py in samples[k]))
+                    others.update(k for px, py, k in lines.get((i, j), ()) if k != key
+                                  and box[0] <= px <= box[2] and box[1] <= py <= box[3])
+            crossing = len(others)
             score = crossing * 10 + abs(t - 0.5)
             if best is None or score < best[0]:
                 best = (score, x, y, box)
@@ -666,6 +681,11 @@ def _svg_node(node: Node, s: Shape) -> str:
                    f'y="{s.extra[3] - s.cy - 2:.1f}" text-anchor="middle" '
                    f'font-size="{SMALL_PX:g}" fill="{colour}"{weight}>'
                    f"{escape(node.bias)}</text>")
+    if node.note and s.below:
+        colour = LIT if node.note_lit else "#4a6fa5"
+        out.append(f'<text class="note{" on-path" if node.note_lit else ""}" x="0" '
+                   f'y="{s.below[3] - s.cy - 4:.1f}" text-anchor="middle" '
+                   f'font-size="{SMALL_PX:g}" fill="{colour}">{escape(node.note)}</text>')
     out.append("</g>")
     return "".join(out)
 
@@ -681,33 +701,53 @@ def _legend_width(scene: Scene) -> float:
     return sum(w for _, _, w in _legend_items(scene))
 
 
+def _legend_rows(scene: Scene, room: float) -> list[list[tuple[str, str, float]]]:
+    """The legend's items in rows no wider than the picture (at least one item a row)."""
+    rows: list[list[tuple[str, str, float]]] = []
+    used = room + 1
+    for item in _legend_items(scene):
+        if used + item[2] > room and (not rows or rows[-1]):
+            rows.append([])
+            used = 0.0
+        rows[-1].append(item)
+        used += item[2]
+    return rows
+
+
 def _svg_legend(scene: Scene, g: Geometry) -> list[str]:
     if not scene.legend:
         return []
     out = ['<g class="legend">']
-    x, y = MARGIN, g.legend_y + 8
-    for kind, text, w in _legend_items(scene):
-        if kind == "lit":
-            out.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + _SWATCH_W:.1f}" y2="{y:.1f}" '
-                       f'stroke="{LIT}" stroke-width="2.4"/>')
-        elif kind == "label":
-            out.append(f'<text x="{x + _SWATCH_W / 2:.1f}" y="{y + 4:.1f}" '
-                       f'text-anchor="middle" font-size="{LABEL_PX:g}" fill="#333333">∂</text>')
-        else:
-            fill, stroke = STYLE[kind]
-            if kind in ("unit", "loss") or (kind == "input" and scene.view == "neuron"):
-                out.append(f'<ellipse cx="{x + _SWATCH_W / 2:.1f}" cy="{y:.1f}" '
-                           f'rx="{_SWATCH_W / 2 - 3:.1f}" ry="8" fill="{fill}" '
-                           f'stroke="{stroke}" stroke-width="1.4"/>')
-            else:
-                out.append(f'<rect x="{x + 2:.1f}" y="{y - 8:.1f}" width="{_SWATCH_W - 4:.1f}" '
-                           f'height="16" rx="4" fill="{fill}" stroke="{stroke}" '
-                           f'stroke-width="1.4"/>')
-        out.append(f'<text x="{x + _SWATCH_W + 8:.1f}" y="{y + 4:.1f}" '
-                   f'font-size="{SMALL_PX:g}" fill="#333333">{escape(text)}</text>')
-        x += w
+    y = g.legend_y + 8
+    for row in _legend_rows(scene, g.width - 2 * MARGIN):
+        x = MARGIN
+        for kind, text, w in row:
+            out += _swatch(scene, kind, x, y)
+            out.append(f'<text x="{x + _SWATCH_W + 8:.1f}" y="{y + 4:.1f}" '
+                       f'font-size="{SMALL_PX:g}" fill="#333333">{escape(text)}</text>')
+            x += w
+        y += 24
     out.append("</g>")
     return out
+
+
+def _swatch(scene: Scene, kind: str, x: float, y: float) -> list[str]:
+    if kind in ("lit", "label"):
+        colour, width = (LIT, 2.4) if kind == "lit" else (EDGE, 1.2)
+        out = [f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + _SWATCH_W:.1f}" y2="{y:.1f}" '
+               f'stroke="{colour}" stroke-width="{width}"/>']
+        if kind == "label":
+            mark = "w" if scene.view == "neuron" else "∂"
+            out.append(f'<text x="{x + _SWATCH_W / 2:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
+                       f'font-size="{LABEL_PX:g}" fill="#333333" stroke="#ffffff" '
+                       f'stroke-width="{HALO}" paint-order="stroke">{mark}</text>')
+        return out
+    fill, stroke = STYLE[kind]
+    if kind in ("unit", "loss") or (kind == "input" and scene.view == "neuron"):
+        return [f'<ellipse cx="{x + _SWATCH_W / 2:.1f}" cy="{y:.1f}" rx="{_SWATCH_W / 2 - 3:.1f}" '
+                f'ry="8" fill="{fill}" stroke="{stroke}" stroke-width="1.4"/>']
+    return [f'<rect x="{x + 2:.1f}" y="{y - 8:.1f}" width="{_SWATCH_W - 4:.1f}" height="16" '
+            f'rx="4" fill="{fill}" stroke="{stroke}" stroke-width="1.4"/>']
 
 
 # --- PNG ----------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ class _Page:
         names = {n: self.tex.name(n) for n in sc.nodes}
         caption = (rf"In red: the paths from ${self.tex.name(self.ex.weight)}$ to "
                    rf"${self.tex.name(self.ex.loss)}$." if lit else "The network.")
-        return ("\\begin{center}\n" + drawing.tikz(sc, names, max_height_pt=150)
+        return ("\\begin{center}\n" + drawing.tikz(sc, names, max_height_pt=210)
                 + "\n{\\small " + caption + "}\n\\end{center}\n")
 
     def values(self, v: Variant) -> str:

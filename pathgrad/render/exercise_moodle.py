@@ -18,6 +18,7 @@ from .texmath import TexNotation
 __all__ = ["quiz", "RELATIVE_TOLERANCE"]
 
 RELATIVE_TOLERANCE = 0.01
+NO_MATH = "tex2jax_ignore mathjax_ignore"  # MathJax 2 and 3 leave such elements alone
 
 
 def _cdata(html: str) -> str:
@@ -55,7 +56,8 @@ def _question(ex: Exercise, v: Variant, tex: TexNotation, source: str | None) ->
     values = ", ".join(f"\\({tex.name(n)} = {exact(x)}\\)" for n, x in v.values.items())
     html = [f"<p>Variant {v.number} of {len(ex.variants)} (seed {v.seed}).</p>"]
     if ex.spec.name:
-        html.append(f"<p><b>{escape(ex.spec.name)}</b></p>")
+        # spec text is HTML-escaped, and kept from MathJax, which would read \( or $ in it
+        html.append(f'<p><b><span class="{NO_MATH}">{escape(ex.spec.name)}</span></b></p>')
     html += [image, f"<p>Values: {values}.</p>",
              f"<p>\\(\\partial {loss}/\\partial {w}\\) is the sum over every path from "
              f"\\({w}\\) to \\({loss}\\) of the product of the local partials along it. "

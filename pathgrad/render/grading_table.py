@@ -4,6 +4,7 @@ gradient and the score. Plain rich Text, so '[z > 0]' in an expression is never 
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from ..analyses.grading import Grade
@@ -17,21 +18,23 @@ _MARK = {"correct": ("✓", "green"), "wrong": ("✗", "red"), "not-a-path": ("�
          "duplicate": ("✗", "red"), "missing": ("·", "yellow")}
 
 
-def _line(mark: str, text: str, indent: int = 0) -> Text:
+def _line(mark: str, text: str, indent: int = 0) -> RenderableType:
+    """`✓ text` with a hanging indent: a long message wraps under its own first word."""
     symbol, style = _MARK[mark]
-    out = Text(" " * indent)
-    out.append(symbol, style=style)
-    out.append(" " + text)
-    return out
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(width=indent + 1, no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(" " * indent + symbol, style=style), Text(text))
+    return grid
 
 
 def grade(g: Grade) -> RenderableType:
     """The grade as lines a student reads top to bottom."""
     note = Notation(g.spec)
-    lines: list[Text] = [Text(f"Checking {printable(g.source)}: ∂{g.loss}/∂{g.weight} over "
-                              f"{g.explanation.path_count} path"
-                              f"{'s' if g.explanation.path_count != 1 else ''} "
-                              f"(numbers within {g.tolerance * 100:.3g} %)", style="bold")]
+    n = g.explanation.path_count
+    head = (f"Checking {printable(g.source)}: ∂{g.loss}/∂{g.weight} over {n} "
+            f"path{'s' if n != 1 else ''} (numbers within {g.tolerance * 100:.3g} %)")
+    lines: list[RenderableType] = [Text(head, style="bold")]
     for p in g.paths:
         lines.append(Text(""))
         head = Text(f"{p.position + 1}. ", style="bold")

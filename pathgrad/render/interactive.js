@@ -11,13 +11,19 @@ var PathgradLive = (function () {
   "use strict";
 
   // pathgrad's conventions (numeric/evaluate.py MPAlgebra): undefined is NaN, never ±Infinity
+  var KINK = 1e-12;
   var pg = {
     sigmoid: function (x) { return 1 / (1 + Math.exp(-x)); },
-    relu: function (x) { return x > 0 ? x : (x <= 0 ? 0 : NaN); },
+    relu: function (x) { return x > KINK ? x : (x <= KINK ? 0 : NaN); },
     softplus: function (x) {
       return x < 50 ? Math.log1p(Math.exp(x)) : x + Math.log1p(Math.exp(-x));
     },
-    step: function (x, atZero) { return x > 0 ? 1 : (x < 0 ? 0 : (x === 0 ? atZero : NaN)); },
+    // a kink's argument within KINK of 0 is 0: exact decimal inputs (0.1·0.2 + 0.3·0.4 − 0.14)
+    // that pathgrad computes exactly as 0 come out of double arithmetic as ±3e-17
+    step: function (x, atZero) {
+      return x > KINK ? 1 : (x < -KINK ? 0 : (x === x ? atZero : NaN));
+    },
+    sign: function (x) { return x > KINK ? 1 : (x < -KINK ? -1 : (x === x ? 0 : NaN)); },
     log: function (x) { return x > 0 ? Math.log(x) : NaN; },
     powi: function (b, n) { return (b === 0 && n < 0) ? NaN : Math.pow(b, n); },
     powq: function (b, n, d) {
@@ -38,9 +44,13 @@ var PathgradLive = (function () {
 
   function fmt(x, digits) {
     if (typeof x !== "number" || !isFinite(x)) { return "\u2014"; }
-    var s = x.toPrecision(digits || 6);
-    if (s.indexOf("e") < 0 && s.indexOf(".") >= 0) { s = s.replace(/0+$/, "").replace(/\.$/, ""); }
-    return s.charAt(0) === "-" ? MINUS + s.slice(1) : s;
+    var s = x.toPrecision(digits || 6), end = s.length;
+    if (s.indexOf("e") < 0 && s.indexOf(".") >= 0) {  // 0.500000 → 0.5, 2.00000 → 2
+      while (s.charCodeAt(end - 1) === 48) { end--; }
+      if (s.charCodeAt(end - 1) === 46) { end--; }
+      s = s.slice(0, end);
+    }
+    return s.charCodeAt(0) === 45 ? MINUS + s.slice(1) : s;
   }
   function paren(x) { var s = fmt(x); return (x < 0) ? "(" + s + ")" : s; }
   function pct(x) {
@@ -157,7 +167,16 @@ var PathgradLive = (function () {
         svg.insertBefore(hits, firstNode);
       } else { svg.appendChild(hits); }
       svg.appendChild(layer);
+      var legend = svg.querySelector("g.legend");  // hidden by the page's style: drop its room
+      var box = legend && legend.getBBox ? legend.getBBox() : null;
       var hgt = parseFloat(svg.getAttribute("height"));
+      var vb0 = (svg.getAttribute("viewBox") || "").split(/[ ,]+/).map(Number);
+      if (box && box.height > 0 && vb0.length === 4 && box.y > vb0[3] / 2) {
+        var cut = vb0[1] + vb0[3] - (box.y - 6);
+        vb0[3] -= cut; svg.setAttribute("viewBox", vb0.join(" "));
+        svg.setAttribute("height", String(hgt - cut));
+      }
+      hgt = parseFloat(svg.getAttribute("height"));
       var vb = (svg.getAttribute("viewBox") || "").split(/[ ,]+/).map(Number);
       if (vb.length === 4 && isFinite(hgt)) {  // room for the numbers under the bottom row
         vb[3] += 10; svg.setAttribute("viewBox", vb.join(" "));
@@ -230,7 +249,7 @@ var PathgradLive = (function () {
     // ---------- the paths' rows ----------
     var rows = new Array(data.paths.length);
     var cells = new Array(data.paths.length);
-    qa("tr[data-path]").forEach(function (row) {
+    qa("[data-path]").forEach(function (row) {
       var i = Number(row.getAttribute("data-path")) - 1;
       rows[i] = row;
       cells[i] = { factors: row.querySelector(".pg-factors"), value: row.querySelector(".pg-value"),
@@ -277,6 +296,53 @@ var PathgradLive = (function () {
     }
 
     // ---------- drawing the numbers ----------
+    // Only what changed is written: with thousands of rows, every needless write costs style
+    // and layout work in the browser.
+    var last = { rowValue: [], rowFactors: [], rowText: [], rowShare: [], rowBar: [], rowSign: [],
+                 nodeText: [], edgeSign: [], edgeWidth: [], labelText: [], deltaText: [] };
+    function put(cache, i, value, write) {
+      if (cache[i] !== value) { cache[i] = value; write(value); }
+    }
+    var labelEls = [];
+    qa("svg text.edge-label").forEach(function (t) {
+      var k = edgeOf[slotOf[t.getAttribute("data-source")] + " " + slotOf[t.getAttribute("data-target")]];
+      if (k !== undefined) { labelEls.push([t, k]); }
+    });
+    // a row's numbers are written when it is on screen (or comes into view): with 10,000
+    // paths that is a few dozen rows per move instead of all of them; data-value always is
+    var visible = new Uint8Array(rows.length), stale = new Uint8Array(rows.length);
+    function setValue(row) { return function (x) { row.setAttribute("data-value", x); }; }
+    function rowText(i) {
+      var c = cells[i], val = pathVal[i], path = data.paths[i], parts = [], k;
+      stale[i] = 0;
+      for (k = path.length - 1; k >= 0; k--) { parts.push(paren(p[path[k]])); }
+      if (c.factors) { put(last.rowFactors, i, parts.join(" \u00b7 "), function (x) { c.factors.textContent = x; }); }
+      if (c.value) {
+        put(last.rowText, i, fmt(val, 9), function (x) { c.value.textContent = x; });
+        put(last.rowSign, i, val < 0, function (x) {
+          c.value.classList.toggle("pg-neg", x);
+          if (c.bar) { c.bar.className = "pg-bar " + (x ? "pg-bar-neg" : "pg-bar-pos"); }
+        });
+      }
+      var share = val / state.gradient;
+      if (c.share) { put(last.rowShare, i, pct(share), function (x) { c.share.textContent = x; }); }
+      if (c.bar) {
+        var width = (isFinite(share) ? Math.min(100, Math.abs(share) * 100) : 0).toFixed(1) + "%";
+        put(last.rowBar, i, width, function (x) { c.bar.style.width = x; });
+      }
+    }
+    if (typeof IntersectionObserver === "function" && rows.length > 50) {
+      var watcher = new IntersectionObserver(function (entries) {
+        entries.forEach(function (en) {
+          var i = Number(en.target.getAttribute("data-path")) - 1;
+          visible[i] = en.isIntersecting ? 1 : 0;
+          if (visible[i] && stale[i]) { rowText(i); }
+        });
+      }, { rootMargin: "400px 0px" });
+      rows.forEach(function (row) { if (row) { watcher.observe(row); } });
+    } else {
+      visible.fill(1);
+    }
     function show() {
       var g = state.gradient, i, k;
       if (gradientEl) {
@@ -285,23 +351,16 @@ var PathgradLive = (function () {
       }
       if (sumEl) { sumEl.textContent = fmt(state.pathSum, 9); }
       for (i = 0; i < rows.length; i++) {
-        var row = rows[i], c = cells[i], val = pathVal[i];
-        if (!row) { continue; }
-        row.setAttribute("data-value", String(val));
-        var path = data.paths[i], parts = [];
-        for (k = path.length - 1; k >= 0; k--) { parts.push(paren(p[path[k]])); }
-        if (c.factors) { c.factors.textContent = parts.join(" \u00b7 "); }
-        if (c.value) { c.value.textContent = fmt(val, 9); c.value.classList.toggle("pg-neg", val < 0); }
-        var share = val / g;
-        if (c.share) { c.share.textContent = pct(share); }
-        if (c.bar) {
-          c.bar.style.width = (isFinite(share) ? Math.min(100, Math.abs(share) * 100) : 0).toFixed(1) + "%";
-          c.bar.className = "pg-bar " + (val < 0 ? "pg-bar-neg" : "pg-bar-pos");
-        }
+        if (!rows[i]) { continue; }
+        put(last.rowValue, i, String(pathVal[i]), setValue(rows[i]));
+        if (visible[i]) { rowText(i); } else { stale[i] = 1; }
       }
       for (i = 0; i < n; i++) {
         if (nodeEls[i]) { nodeEls[i].setAttribute("data-value", String(v[i])); }
-        if (valueText[i]) { valueText[i].textContent = fmt(v[i], 4); }
+        if (valueText[i]) {
+          var t = valueText[i];
+          put(last.nodeText, i, fmt(v[i], 4), function (x) { t.textContent = x; });
+        }
       }
       var most = 0;
       for (k = 0; k < nEdges; k++) { if (isFinite(flow[k])) { most = Math.max(most, Math.abs(flow[k])); } }
@@ -310,19 +369,19 @@ var PathgradLive = (function () {
         if (!edge) { continue; }
         var uv = data.edges[k], onPath = uv[0] in onPathSet && uv[1] in onPathSet;
         var f = flow[k], sign = !onPath ? "off" : (f < 0 ? "neg" : "pos");
-        edge.classList.toggle("pg-pos", sign === "pos");
-        edge.classList.toggle("pg-neg", sign === "neg");
-        edge.classList.toggle("pg-off", sign === "off");
+        put(last.edgeSign, k, sign, function (x) {
+          edge.classList.toggle("pg-pos", x === "pos");
+          edge.classList.toggle("pg-neg", x === "neg");
+          edge.classList.toggle("pg-off", x === "off");
+          edge.setAttribute("marker-end", "url(#" + data.prefix + "pg-arrow-" + x + ")");
+        });
         var w = onPath ? 1.6 + 7 * (most > 0 && isFinite(f) ? Math.abs(f) / most : 0) : 1.2;
-        edge.style.strokeWidth = w.toFixed(2) + "px";
-        edge.setAttribute("marker-end", "url(#" + data.prefix + "pg-arrow-" + sign + ")");
-        edge.setAttribute("data-partial", String(p[k]));
+        put(last.edgeWidth, k, w.toFixed(1), function (x) { edge.style.strokeWidth = x + "px"; });
       }
-      qa("svg text.edge-label").forEach(function (t) {
-        var k = edgeOf[slotOf[t.getAttribute("data-source")] + " " + slotOf[t.getAttribute("data-target")]];
-        if (k !== undefined) { t.textContent = fmt(p[k], 4); }
+      labelEls.forEach(function (pair, j) {
+        put(last.labelText, j, fmt(p[pair[1]], 4), function (x) { pair[0].textContent = x; });
       });
-      showSelection();
+      if (selEl) { describeSelection(selectedPaths()); }
       showSteps();
     }
 
@@ -539,7 +598,10 @@ var PathgradLive = (function () {
           g.classList.toggle("pg-done", has);
           g.classList.toggle("pg-current", s === current);
         }
-        if (deltaText[s]) { deltaText[s].textContent = has ? sym + " = " + fmt(value, 4) : ""; }
+        if (deltaText[s]) {
+          var dt = deltaText[s];
+          put(last.deltaText, s, has ? sym + " = " + fmt(value, 4) : "", function (x) { dt.textContent = x; });
+        }
       }
       for (i = 0; i < nEdges; i++) {
         if (!edgeEls[i]) { continue; }
@@ -700,6 +762,7 @@ var PathgradLive = (function () {
 
     hover(null);
     changed(false);
+    showSelection();
     return {
       values: values,
       setValues: function (obj) {

@@ -384,18 +384,26 @@ def _markup(spec: Spec, weight: str, paths: list[tuple[str, ...]], labels: dict[
     if not paths:
         out.append(f"<p>{lo} does not depend on {w}: no paths, so {grad} = 0.</p>")
     else:
-        out += ['<table class="pg-paths">',
-                "<thead><tr><th>#</th><th>path</th><th>local partials (loss side first)</th>"
-                "<th>value</th><th>share</th></tr></thead>", "<tbody>"]
+        # rows are a grid of divs, not a <table>: with content-visibility the browser lays out
+        # only the rows on screen, so a slider move stays fast with thousands of paths
+        out += ['<div class="pg-paths" role="table" aria-label="the paths">',
+                '<div class="pg-row pg-head" role="row"><span role="columnheader">#</span>'
+                '<span role="columnheader">path</span>'
+                '<span role="columnheader">local partials (loss side first)</span>'
+                '<span role="columnheader">value</span><span role="columnheader">share</span>'
+                "</div>"]
         arrow = " → "
         for i, p in enumerate(paths, 1):
             route = arrow.join(_label_html(labels[x]) for x in p)
             out.append(
-                f'<tr data-path="{i}" data-value="" tabindex="0"><td class="pg-n">{i}</td>'
-                f'<td class="pg-route">{route}</td><td class="pg-factors"></td>'
-                '<td class="pg-value"></td><td class="pg-share"><span class="pg-bar-box">'
-                '<span class="pg-bar"></span></span><span class="pg-pct"></span></td></tr>')
-        out += ["</tbody>", "</table>"]
+                f'<div class="pg-row" role="row" data-path="{i}" data-value="" tabindex="0">'
+                f'<span class="pg-n" role="cell">{i}</span>'
+                f'<span class="pg-route" role="cell">{route}</span>'
+                '<span class="pg-factors" role="cell"></span>'
+                '<span class="pg-value" role="cell"></span><span class="pg-share" role="cell">'
+                '<span class="pg-bar-box"><span class="pg-bar"></span></span>'
+                '<span class="pg-pct"></span></span></div>')
+        out.append("</div>")
     if explanation is not None:
         mark = "✓ verified" if explanation.verified else "✗ NOT VERIFIED"
         out.append(f'<p class="pg-check">{mark}: '

@@ -5,7 +5,10 @@ defines (σ, relu, softplus) and makes every place where pathgrad's Python engin
 value" (log of a non-positive number, division by zero, an even root of a negative number)
 give NaN in the page instead of ±Infinity — otherwise exp(−∞) = 0 would turn an undefined
 value back into a number. The kinks follow `numeric.evaluate.MPAlgebra`: relu′(0) = 0
-(`Heaviside(z, 0)`), ∂max/∂a = H(a − b) with H(0) = ½, sign(0) = 0.
+(`Heaviside(z, 0)`), ∂max/∂a = H(a − b) with H(0) = ½, sign(0) = 0. pathgrad's Python
+engines compute exactly at the spec's rational point, so a kink it hits exactly (0.1·0.2 +
+0.3·0.4 − 0.14 = 0) is a rounding error of ±3e-17 in double precision: the page's kink
+helpers treat an argument within 1e-12 of 0 as 0.
 
 Symbols are printed as slots of a numeric array (`v[3]`), so no name from a spec ever reaches
 the script: the only words in the output are `Math.…` and the helpers in `HELPERS`, which
@@ -35,17 +38,17 @@ from ..errors import UsageError
 __all__ = ["JSPrinter", "HELPERS", "check", "UnprintableError"]
 
 # what the page's `pg` object must define (interactive.js; a test checks both ways)
-HELPERS = ("sigmoid", "relu", "softplus", "step", "log", "powi", "powq", "pow", "re", "im",
-           "arg")
+HELPERS = ("sigmoid", "relu", "softplus", "step", "sign", "log", "powi", "powq", "pow", "re",
+           "im", "arg")
 
 _MATH = {  # sympy function → JavaScript, where Math's own meaning matches MPAlgebra's
     "tanh": "Math.tanh", "exp": "Math.exp", "sin": "Math.sin", "cos": "Math.cos",
     "tan": "Math.tan", "sinh": "Math.sinh", "cosh": "Math.cosh", "asin": "Math.asin",
     "acos": "Math.acos", "atan": "Math.atan", "atan2": "Math.atan2", "asinh": "Math.asinh",
-    "acosh": "Math.acosh", "atanh": "Math.atanh", "Abs": "Math.abs", "sign": "Math.sign",
+    "acosh": "Math.acosh", "atanh": "Math.atanh", "Abs": "Math.abs",
     "Max": "Math.max", "Min": "Math.min",
 }
-_HELPED = {"sigmoid": "pg.sigmoid", "relu": "pg.relu", "softplus": "pg.softplus",
+_HELPED = {"sigmoid": "pg.sigmoid", "relu": "pg.relu", "softplus": "pg.softplus", "sign": "pg.sign",
            "log": "pg.log", "re": "pg.re", "im": "pg.im", "arg": "pg.arg",
            "conjugate": "pg.re"}  # our values are real: conj(x) = re(x) = x
 

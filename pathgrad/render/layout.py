@@ -100,7 +100,7 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
     >>> [c for c, _ in lay.bends[("a", "c")]]
     [1]
     """
-    from grandalf.graphs import Edge, Graph, Vertex
+    from grandalf.graphs import Edge, Vertex, graph_core
     from grandalf.layouts import Layer, SugiyamaLayout
 
     for u, v in edges:
@@ -123,13 +123,28 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
     for vx in vertex.values():
         vx.view = _View()
     gedges = {(u, v): Edge(vertex[u], vertex[v]) for u, v in edges}
-    graph = Graph(list(vertex.values()), list(gedges.values()))
+    # connected parts by union-find (grandalf's own Graph() merges them in quadratic time)
+    parent = {n: n for n in names}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for u, v in edges:
+        parent[root(u)] = root(v)
+    parts: dict[str, tuple[list[object], list[object]]] = {}
+    for n in names:
+        parts.setdefault(root(n), ([], []))[0].append(vertex[n])
+    for (u, _v), e in gedges.items():
+        parts[root(u)][1].append(e)
+    components = [graph_core(vs, es) for vs, es in parts.values()]
     layers: list[list[object]] = [[] for _ in range(max(column[n] for n in names) + 1)]
     ctrls: dict[tuple[str, str], dict[int, object]] = {}
     edge_rank = {id(e): i for i, e in enumerate(gedges.values())}
-    # grandalf keeps vertices and edges in sets: visit them in the caller's order, so the
-    # same network always gives the same picture
-    for comp in sorted(graph.C, key=lambda c: min(rank[vx.data] for vx in c.sV)):
+    # visit vertices and edges in the caller's order: the same network, the same picture
+    for comp in components:
         sug = SugiyamaLayout(comp)
         sug.alt_e = []
         sug.dag = False
@@ -143,7 +158,7 @@ def layered(names: Sequence[str], edges: Sequence[tuple[str, str]],
         for layer in sug.layers:
             layer.setup(sug)
         sug.initdone = True
-        for _ in range(rounds):
+        for _ in range(rounds if len(names) < 400 else min(rounds, 2)):  # big: 2 rounds
             for _step in sug.ordering_step():
                 pass
         for c, layer in enumerate(sug.layers):

@@ -73,7 +73,7 @@ class RichReporter(Reporter):
 
         self.delay = delay
         self.lock = threading.Lock()
-        self.bars = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+        self.bars = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
                              MofNCompleteColumn(), TimeElapsedColumn(),
                              console=Console(stderr=True), transient=True)
         self.live = 0

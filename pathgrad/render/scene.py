@@ -171,6 +171,8 @@ class Node:
     parts: tuple[Label, ...] = ()
     bias: str | None = None  # a unit's bias, as display text (b⁽¹⁾₁)
     bias_lit: bool = False
+    note: str | None = None  # the loss's targets in the neuron view (y₁, y₂), drawn below it
+    note_lit: bool = False
     covers: tuple[str, ...] = ()
 
 
@@ -481,7 +483,14 @@ def _neuron(spec: Spec, weight: str | None, label: str, lit: set[tuple[str, str]
             if spec.kind(u) == "param" and v in found.drawn_as and u in bias_of.get(drawn[v], ()):
                 continue
             covers.setdefault((drawn[u], drawn[v]), []).append((u, v))
-    shown = [n for n in graph.order if drawn[n] == n and n not in found.absorbed]
+    # targets that feed only the loss become a note on it, as textbook figures write them
+    loss_deps = graph.deps(spec.loss)
+    targets = [u for u in loss_deps if spec.kind(u) == "input" and graph.children(u) ==
+               [spec.loss]] if any(spec.kind(u) == "node" for u in loss_deps) else []
+    for t in targets:
+        covers.pop((t, spec.loss), None)
+    shown = [n for n in graph.order if drawn[n] == n and n not in found.absorbed
+             and n not in targets]
     col = _view_columns(shown, list(covers), spec.loss)
     shown, elided = _elide(shown, col, found, weight, drawn)
     keep = set(shown)
@@ -492,9 +501,15 @@ def _neuron(spec: Spec, weight: str | None, label: str, lit: set[tuple[str, str]
         unit = found.units.get(n)
         if unit is None:
             kind = "loss" if n == spec.loss else spec.kind(n) or "node"
+            note = None
+            if n == spec.loss and targets:
+                note = ("target " if len(targets) == 1 else "targets ") + ", ".join(
+                    display_text(label_of(spec, t)) for t in targets)
             nodes[n] = Node(n, kind, col[n], lay.row[n], label_of(spec, n), n in lit_nodes,
                             shape="circle" if kind == "input" else (
-                                "ellipse" if kind == "loss" else "rect"), covers=(n,))
+                                "ellipse" if kind == "loss" else "rect"),
+                            covers=(n, *(targets if n == spec.loss else ())), note=note,
+                            note_lit=weight in targets)
             continue
         members = (unit.z, *((unit.a,) if unit.a else ()))
         bias = ", ".join(display_text(label_of(spec, b)) for b in unit.biases) or None

@@ -76,7 +76,7 @@ def explanation(ex: Explanation, options: Options | None = None) -> RenderableTy
     parts.append(Text(""))
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold", no_wrap=True)
-    summary.add_column()
+    summary.add_column(overflow="fold")  # a long product wraps, never ends in …
     total = sp.Add(*(read.term(p.factors) for p in ex.paths)) if ex.paths else ex.sum
     summary.add_row("sum over paths", Text(formats.clip(f"∂{loss}/∂{w} = {note.pretty(total)}")))
     summary.add_row("direct", _direct(ex, note, read))
@@ -206,9 +206,9 @@ class PathTable:
         if wide:
             table.add_column(self.HEADERS[1], no_wrap=True)
             table.add_column(self.HEADERS[2], no_wrap=True)
-            table.add_column(self.HEADERS[3])
+            table.add_column(self.HEADERS[3], overflow="fold")
         else:
-            table.add_column("path · chain (loss side first) · local partials")
+            table.add_column("path · chain (loss side first) · local partials", overflow="fold")
         # numbers are never cut: their columns are as wide as the widest one
         width = max(len(r[4]) for r in self.rows)
         table.add_column("value", justify="right", no_wrap=True,

@@ -402,6 +402,15 @@ class _Parser:
             hint = None
             if prev.kind == "name" and prev.text in FUNCTIONS:
                 hint = f"to call {prev.text}, write {prev.text}({tok.text}...)"
+            if prev.kind == "num" and tok.kind == "name" and tok.col == prev.col + len(prev.text):
+                written = prev.text + tok.text  # 0x10, 1_000, 2j: Python number syntax
+                if re.fullmatch(r"0[xXoObB][0-9a-fA-F_]+", written):
+                    raise self.error(f"'{written}' is Python's notation for a number in base "
+                                     "16, 8 or 2, which expressions do not support", prev.col,
+                                     "write the number in decimal")
+                if re.fullmatch(r"[0-9.]+(_[0-9]+)+", written):
+                    raise self.error(f"'{written}': digit separators '_' are not supported",
+                                     prev.col, f"write {written.replace('_', '')}")
             raise self.error(f"missing operator between '{prev.text}' and '{tok.text}': use '*' "
                              "to multiply", tok.col, hint)
         if tok.kind == "end" and opener is not None:

@@ -182,6 +182,12 @@ def _parse(text: str, source: str, name: str, max_items: int) -> Document:
                              Location(source, line)) from None
         at = f" (column {mark.column + 1})" if mark else ""  # the location gives the line
         rows = text.splitlines()
+        if mark and mark.column > 1024 and ("expected ','" in problem or "expected ':'" in problem):
+            # PyYAML allows at most 1,024 characters in a key written without `? `: a very long
+            # name, not a missing comma, is what it stumbled on
+            raise SpecError(f"a key or name more than 1,024 characters long{at}: YAML allows "
+                            "no longer key", Location(source, line),
+                            "names are short identifiers such as w11 or a_1") from None
         excerpt = rows[mark.line] if mark and mark.line < len(rows) else None
         raise SpecError(f"not valid YAML: {problem}{at}", Location(source, line),
                         _yaml_hint(problem), excerpt, mark.column if mark else None) from None

@@ -24,7 +24,6 @@ Initial values: uniform(−1, 1) (fan_in 1), 4 decimals.
 from __future__ import annotations
 
 from fractions import Fraction
-from math import comb
 from typing import Any
 
 from ...errors import SpecError, count_text
@@ -78,11 +77,11 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     if not bias:
         latex = {k: v for k, v in latex.items() if k in params or k in nodes}
 
-    lengths = {n + 2 * k + 1: comb(n, k) for k in range(n + 1)}
+    lengths = {n + 2 * k + 1: c for k, c in enumerate(_binomials(n))}
     meta: dict[str, Any] = {
         "summary": [f"residual: {n} block{'s' * (n != 1)} a{{i}} = a{{i−1}} + {act}(w{{i}}·"
-                    f"a{{i−1}}{' + b{i}' if bias else ''}); {count_text(2**n)} paths from {x} to E, "
-                    "of lengths " + _lengths_text(lengths)],
+                    f"a{{i−1}}{' + b{i}' if bias else ''}); {count_text(2**n)} paths from {x} "
+                    "to E, of lengths " + _lengths_text(lengths)],
         "residual": {"input": x, "blocks": n, "activation": act, "bias": bias,
                      "target": target},
         "path_lengths": {"source": x, "target": "E", "counts": lengths},
@@ -99,3 +98,11 @@ def _lengths_text(lengths: dict[int, int], most: int = 6) -> str:
     items[0] = f"{first} edges ({count_text(count)} path{'s' * (count != 1)})"
     shown = items if len(items) <= most else [*items[:most - 1], "…", items[-1]]
     return ", ".join(shown)
+
+
+def _binomials(n: int) -> list[int]:
+    """C(n, 0) … C(n, n), each from the one before (math.comb from scratch is quadratic)."""
+    out = [1]
+    for k in range(n):
+        out.append(out[-1] * (n - k) // (k + 1))
+    return out
