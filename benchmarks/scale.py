@@ -6,9 +6,9 @@ For each net, with w1_1_1 (a first-layer weight) as the weight, prints the media
 - top-10:    `explain --top 10` in-process (search + table rendering)
 - backprop:  `pathgrad backprop` in-process (numeric and symbolic in node names + table)
 - explain:   `explain --format json` in-process, verification included (nets it can list)
-- diff:      plain `sympy.diff` of the same composed loss (what explain verifies against)
+- diff:      plain `sympy.diff` of the same composed loss (explain uses symengine's derivative,
+             and sympy.diff's too on small nets; benchmarks/engine.py has issue 15's table)
 - ratio:     explain / diff, runs alternated in one process, sympy's cache cleared before each
-             (past --verify-timeout, 30 s, explain stops sympy.diff and checks on the DAG)
 - show:      `pathgrad show` as a subprocess, interpreter start included (the biggest net)
 
 Run: .venv/bin/python benchmarks/scale.py [--repeat N] [--quick]
@@ -84,7 +84,7 @@ def explain_json(spec: object, label: str) -> None:
     ex = explain(spec, WEIGHT, network=Network(spec, spec.graph))  # type: ignore[arg-type]
     jsonout.dumps(jsonout.explanation(ex))
     assert ex.verified
-    METHODS[label] = ex.verification.method
+    METHODS[label] = f"{ex.verification.method} ({ex.verification.derivative})"
 
 
 def plain_diff(spec: object) -> None:

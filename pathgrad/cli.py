@@ -217,8 +217,9 @@ def cli() -> None:
 @click.option("--verify-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
               callback=lambda ctx, param, value: _finite_seconds(value),
               metavar="SECONDS",
-              help="Time for sympy.diff of the composed loss; past it, the sum is checked by "
-                   "central finite differences on the DAG instead.")
+              help="Time for the direct derivative of the composed loss (symengine's; "
+                   "sympy.diff's too on small nets); 0: none, the sum is checked by central "
+                   "finite differences on the DAG instead.")
 @_DIGITS
 @click.option("--numbers", is_flag=True,
               help="Under each path, the value of each local partial in chain order and their "
@@ -292,10 +293,10 @@ def explain(spec: str, weight: str, sets: tuple[str, ...], fmt: str | None, frag
             from rich.console import Group
             from rich.text import Text
 
-            from .render import table, toppaths_table
+            from .render import lengths_table, table
 
             _emit(lambda: Group(table.explanation(ex, opts), Text(""),
-                                toppaths_table.path_lengths(lengths, digits),
+                                lengths_table.path_lengths(lengths, digits),
                                 *_route_parts(s, weight, values)), output, spec)
         else:
             from .render import table
@@ -363,10 +364,10 @@ def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
         from rich.console import Group
         from rich.text import Text
 
-        from .render import toppaths_table
+        from .render import lengths_table, toppaths_table
 
         _emit(lambda: Group(toppaths_table.top_paths(tp, opts), Text(""),
-                            toppaths_table.path_lengths(lengths, opts.digits),
+                            lengths_table.path_lengths(lengths, opts.digits),
                             *_route_parts(s, weight, values)), output, spec)
 
 
@@ -447,7 +448,8 @@ def show(spec: str, fmt: str, digits: int = 6) -> None:
     For every param and input, the number of paths from it to the loss (exact); for every
     node its value at the spec's point (the forward pass); and how many paths from the
     params to the loss have each length. Big specs are grouped by name pattern (w3_*_*);
-    --format json lists every name.
+    --format json lists every name. For rnn, lstm and gru nets, the paths from the first
+    input grouped by route (cell state c only, hidden state h only, mixed).
 
     Example: pathgrad show examples/question.yaml
     """
@@ -465,10 +467,10 @@ def show(spec: str, fmt: str, digits: int = 6) -> None:
             from rich.console import Group
             from rich.text import Text
 
-            from .render import overview, toppaths_table
+            from .render import lengths_table, overview
 
             _emit(lambda: Group(overview.spec_overview(s, digits), Text(""),
-                                toppaths_table.path_lengths(lengths, digits),
+                                lengths_table.path_lengths(lengths, digits),
                                 *_route_parts(s, _probe(s), None)), None, spec)
 
 
@@ -744,8 +746,9 @@ def check(spec: str, answers: str, weight: str | None, tolerance: float,
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override an input or param value (repeatable).")
 @click.option("-f", "--format", "fmt", default=None,
-              type=click.Choice(["table", "json", "latex", "markdown"]),
-              help="Output format (default: table, or from -o's extension: .txt .json .tex .md).")
+              type=click.Choice(["table", "json", "latex", "markdown", "html"]),
+              help="Output format (default: table, or from -o's extension: .txt .json .tex .md "
+                   ".html).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of the terminal (atomically).")
 def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tuple[str, ...],
@@ -753,10 +756,10 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
     """The whole gradient at once: ∂loss/∂p for every param, each one verified.
 
     One reverse-mode sweep over the network gives every param's derivative (each the sum over
-    all its paths, none listed); each is checked against sympy.diff of the composed loss
-    (small networks) or the complex-step derivative (any size). With --lr, gradient-descent
-    steps on the params matched by --update, with the new values and the loss before and
-    after each step. Exit status: 0 verified, 1 a derivative differs, 2 bad input.
+    all its paths, none listed); each is checked against symengine's derivative of the
+    composed loss (small networks) or the complex-step derivative (any size). With --lr,
+    gradient-descent steps on the params matched by --update, with the new values and the
+    loss before and after each step. Exit status: 0 verified, 1 a derivative differs, 2 bad input.
 
     Example: pathgrad gradient examples/mazur.yaml --lr 0.5 --update 'w*'
     """
@@ -764,7 +767,7 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
         from .analyses.gradient import gradient as run
         from .errors import UsageError
 
-        fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown"))
+        fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown", "html"))
         rate = None
         if lr is not None:
             from .spec import parse_value
@@ -794,6 +797,10 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
             from .render import gradient_markdown
 
             _emit(lambda: gradient_markdown.render(gr), output, spec)
+        elif fmt == "html":
+            from .render import gradient_html
+
+            _emit(lambda: gradient_html.render(gr), output, spec)
         else:
             from .render import gradient_table
 
@@ -830,7 +837,7 @@ def matrix(spec: str, weight: str | None, sets: tuple[str, ...], fmt: str | None
     not made by `mlp:` included: use `pathgrad backprop` for any DAG).
 
     For an `rnn:` net: backprop through time in matrix form, δ_t = (Wᵀ δ_{t+1} + v g_t) ⊙
-    act′(z_t) and ∂E/∂W = Σ_t δ_t (h_{t−1})ᵀ (table or JSON).
+    act′(z_t) and ∂E/∂W = Σ_t δ_t (h_{t−1})ᵀ, in every format.
 
     Example: pathgrad matrix examples/mazur.yaml --weight w1_1_1
     """
@@ -844,15 +851,19 @@ def matrix(spec: str, weight: str | None, sets: tuple[str, ...], fmt: str | None
         if isinstance(mf, BPTTForm):  # an rnn: backprop through time
             from .render import matrix_bptt
 
-            if fmt not in ("table", "json"):
-                from .errors import UsageError
-
-                raise UsageError(f"for an rnn, `pathgrad matrix` writes a table or JSON, not "
-                                 f"{fmt}", suggestion="use --format table or --format json")
             if fmt == "json":
                 from .render import jsonout
 
                 _emit(lambda: jsonout.dumps(matrix_bptt.json_data(mf)), output, spec)
+            elif fmt in ("latex", "markdown"):
+                from .render import matrix_bptt_latex
+
+                _emit(lambda: (matrix_bptt_latex.render(mf) if fmt == "latex" else
+                               matrix_bptt_latex.markdown(mf)), output, spec)
+            elif fmt == "html":
+                from .render import matrix_bptt_html
+
+                _emit(lambda: matrix_bptt_html.render(mf), output, spec)
             else:
                 _emit(lambda: matrix_bptt.table(mf), output, spec)
         elif fmt == "json":

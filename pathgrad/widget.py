@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .analyses.explanation import Explanation
     from .spec import Spec
 
-__all__ = ["widget", "PathgradWidget", "esm"]
+__all__ = ["widget", "esm"]  # and PathgradWidget, built on first use (module __getattr__)
 
 
 def esm(model: str) -> str:
@@ -134,6 +134,7 @@ def _widget_class() -> type:
                 self._cache = (key, explain(self._spec, self._weight, self.values))
             return self._cache[1]
 
+    PathgradWidget.__qualname__ = "PathgradWidget"  # built in a function, named as if not
     return PathgradWidget
 
 

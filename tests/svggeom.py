@@ -189,13 +189,18 @@ def problems(pic: Picture) -> list[str]:
             hit = next((p for p in path.points if shape.contains(*p)), None)
             if hit:
                 out.append(f"edge {u} → {v} passes through node {name} at {hit}")
-        start, end = path.points[0], path.points[-1]
-        su, sv = pic.nodes[u], pic.nodes[v]
-        if math.dist(start, (su.cx, su.cy)) > max(su.w, su.h) / 2 + 2:
-            out.append(f"edge {u} → {v} does not start at {u}")
-        if math.dist(end, (sv.cx, sv.cy)) > max(sv.w, sv.h) / 2 + 2:
-            out.append(f"edge {u} → {v} does not end at {v}")
+        for end, name, word in ((path.points[0], u, "start"), (path.points[-1], v, "end")):
+            x1, y1, x2, y2 = pic.nodes[name].box()
+            if not (x1 - 2 <= end[0] <= x2 + 2 and y1 - 2 <= end[1] <= y2 + 2):
+                out.append(f"edge {u} → {v} does not {word} at {name}")
     shapes = list(pic.nodes.values())
+    for s in shapes:  # a node's notes (bias, targets) stay inside the picture
+        for t in s.element.iter(f"{SVG}text"):
+            if t.get("text-anchor") == "middle":
+                half = EST_EM * float(t.get("font-size")) * len("".join(t.itertext())) / 2
+                x = s.cx + float(t.get("x"))
+                if x - half < 0 or x + half > pic.width:
+                    out.append(f"text {''.join(t.itertext())!r} of {s.name} leaves the picture")
     for i, a in enumerate(shapes):
         for b in shapes[i + 1:]:
             if _overlap(a.box(), b.box()):

@@ -67,7 +67,9 @@ def cell_spec(kind: str, n_in: int, hidden: int, steps: int, loss: str, seed: in
 def lstm_loss(v: dict, n_in: int, hidden: int, steps: int, loss: str, exp=mpmath.exp,
               tanh=mpmath.tanh):
     """PyTorch's LSTMCell with one bias per gate, from the contract's names."""
-    sigma = (lambda z: 1 / (1 + exp(-z)))
+    def sigma(z):
+        return 1 / (1 + exp(-z))
+
     h = [v[f"h0_{j}"] for j in range(1, hidden + 1)]
     c = [v[f"c0_{j}"] for j in range(1, hidden + 1)]
     ys = [v["y"]] if hidden == 1 else [v[f"y{j}"] for j in range(1, hidden + 1)]
@@ -156,13 +158,15 @@ def test_lstm_nodes_are_the_pytorch_equations_in_sympy(n_in, hidden, steps, loss
     spec = cell_spec("lstm", n_in, hidden, steps, loss, seed=3)
     net = Network(spec)
     s = {n: sp.Symbol(n, real=True) for n in spec.names}
-    sigma = (lambda z: 1 / (1 + sp.exp(-z)))
+    def sigma(z):
+        return 1 / (1 + sp.exp(-z))
+
     rng = random.Random(1)
-    point = {s[n]: sp.Rational(rng.randint(-20, 20), 17) for n in spec.names}
+    point = {s[n]: sp.Float(sp.Rational(rng.randint(-20, 20), 17), 40) for n in spec.names}
 
     def same(a, b):
         a = a.rewrite(sp.exp)  # pathgrad's sigmoid written as 1/(1 + e^−z)
-        return abs(sp.N((a - b).subs(point), 30)) < 1e-25
+        return abs(sp.N((a - b).xreplace(point), 30)) < 1e-25
 
     def x(t, k):
         return s[f"x{t}"] if n_in == 1 else s[f"x{t}_{k}"]
@@ -180,15 +184,17 @@ def test_lstm_nodes_are_the_pytorch_equations_in_sympy(n_in, hidden, steps, loss
             for kind, expr in hand.items():
                 assert same(net.exprs[f"{kind}{t}_{j}"], expr), f"{kind}{t}_{j}"
     # the whole loss, composed by hand in the leaves, differentiated by sympy
-    vals = {n: sp.Rational(v.numerator, v.denominator) for n, v in spec.values().items()}
+    # 40-digit Floats: exact rationals inside exp() make sympy's substitution crawl
+    vals = {s[n]: sp.Float(sp.Rational(v.numerator, v.denominator), 40)
+            for n, v in spec.values().items()}
     E = lstm_loss(s, n_in, hidden, steps, loss, exp=sp.exp, tanh=sp.tanh)  # noqa: N806
-    for w in ("Wf_1_1", f"U{'o'}_{hidden}_1", "bi_1", "c0_1", x(1, 1).name):
-        direct = sp.N(sp.diff(E, s[w]).subs({s[n]: v for n, v in vals.items()}), 30)
-        assert abs(float(direct) - gradient(spec, w)) <= 1e-12 * max(1, abs(float(direct))), w
+    for w in ("Wf_1_1", f"Uo_{hidden}_1", "bi_1", "c0_1", x(1, 1).name):
+        direct = float(sp.N(sp.diff(E, s[w]).xreplace(vals), 30))
+        assert abs(direct - gradient(spec, w)) <= 1e-12 * max(1, abs(direct)), w
     ex = explain(spec, "bo_1")
     assert ex.verified
-    direct = sp.N(sp.diff(E, s["bo_1"]).subs({s[n]: v for n, v in vals.items()}), 30)
-    assert abs(ex.value - float(direct)) <= 1e-12
+    direct = float(sp.N(sp.diff(E, s["bo_1"]).xreplace(vals), 30))
+    assert abs(ex.value - direct) <= 1e-12
 
 
 @FAST
@@ -486,3 +492,137 @@ def test_sizes_are_checked_before_building_with_the_real_count(monkeypatch, text
     monkeypatch.setenv("PATHGRAD_MAX_NAMES", str(names - 1))
     with pytest.raises(LimitError, match=f"would have {names:,} names"):
         load(text)
+
+
+# --- what is printed: the route table, the JSON, the plot -----------------------------------------
+
+
+def listed_routes(spec, source: str) -> tuple[Counter, dict]:
+    """Paths per route and their summed values, by listing every path (names-only oracle)."""
+    kind = spec.builder
+    order = list(spec.meta["routes"]["labels"]) if "routes" in spec.meta else ["h"]
+    pv = point_values(spec, spec.values())
+    counts: Counter = Counter()
+    values: dict = {}
+    with mpmath.workdps(30):
+        for path in iter_paths(spec.graph, source, spec.loss):
+            used = {route_of_edge(kind, u, v) for u, v in zip(path, path[1:])} - {None}
+            key = "+".join(r for r in order if r in used) or "none"
+            counts[key] += 1
+            values[key] = values.get(key, 0) + mpmath.fprod(
+                pv.partials[(u, v)] for u, v in zip(path, path[1:]))
+    return counts, {k: float(v) for k, v in values.items()}
+
+
+def test_route_table_printed_at_80_columns_parses_back(run, examples):
+    spec = load(examples / "lstm.yaml")
+    counts, values = listed_routes(spec, "x1")
+    total = sum(values.values())
+    result = run("explain", str(examples / "lstm.yaml"), "--weight", "x1", "--top", "3",
+                 env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = result.output[result.output.index("by route"):]
+    assert max(len(line) for line in text.splitlines()) <= 80
+    titles = {"c": "c only", "h": "h only", "c+h": "mixed (c and h)"}
+    for route, title in titles.items():
+        row = next(line for line in text.splitlines() if line.startswith(title))
+        cells = row[len(title):].split()
+        share = float(cells[-1].rstrip("%").replace("−", "-").replace("+", "")) / 100
+        assert int(cells[-3].replace(",", "")) == counts[route]
+        assert abs(share - values[route] / total) < 1e-3
+    assert "the routes add up to it" in text
+
+
+def test_show_json_has_the_routes_of_the_first_input(run, examples):
+    import json
+
+    result = run("show", str(examples / "gru.yaml"), "--format", "json")
+    data = json.loads(result.output)["path_routes"]
+    spec = load(examples / "gru.yaml")
+    counts, values = listed_routes(spec, "x1")
+    assert data["source"] == "x1" and data["total"] == sum(counts.values())
+    assert {r["route"]: r["paths"] for r in data["routes"]} == dict(counts)
+    for r in data["routes"]:
+        assert abs(r["value"] - values[r["route"]]) <= 1e-12
+        assert sum(b["paths"] for b in r["lengths"]) == r["paths"]
+    assert "path_routes" not in json.loads(run("show", str(examples / "conv1d.yaml"),
+                                               "--format", "json").output)
+
+
+def test_length_plot_shares_are_the_listed_sums(examples):
+    from pathgrad.analyses.lengths import path_lengths
+    from pathgrad.render.lengthplot import by_length, by_route
+
+    lstm = load(examples / "lstm.yaml")
+    pv = point_values(lstm, lstm.values())
+    per_length: dict = {}
+    with mpmath.workdps(30):
+        for path in iter_paths(lstm.graph, "x1", "E"):
+            per_length[len(path) - 1] = per_length.get(len(path) - 1, 0) + mpmath.fprod(
+                pv.partials[(u, v)] for u, v in zip(path, path[1:]))
+    absolute = {k: abs(float(v)) for k, v in per_length.items()}
+    plot = by_length([("lstm", path_lengths(lstm, "x1"))])
+    (line,) = plot.lines
+    assert dict(zip(line.xs, line.ys)) == pytest.approx(
+        {float(k): v / sum(absolute.values()) for k, v in absolute.items()}, rel=1e-9)
+    counts, values = listed_routes(lstm, "x1")
+    plot = by_route([("lstm", path_routes(lstm, "x1"))])
+    ys = plot.lines[0].ys  # carry only (c), gates only (h), mixed, no step crossed
+    norm = sum(abs(v) for v in values.values())
+    assert ys == pytest.approx((abs(values["c"]) / norm, abs(values["h"]) / norm,
+                                abs(values["c+h"]) / norm, 0.0), rel=1e-9)
+
+
+def test_lengths_command_writes_svg_and_png(run, examples, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    svg = tmp_path / "plot.svg"
+    specs = [str(examples / f) for f in ("rnn.yaml", "lstm.yaml", "residual.yaml")]
+    result = run("lengths", *specs, "-o", str(svg))
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(svg.read_text())
+    assert root.tag.endswith("svg")
+    assert "Date" not in svg.read_text()
+    png = tmp_path / "plot.png"
+    result = run("lengths", *specs[:2], "--by", "route", "-o", str(png))
+    assert result.exit_code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    steps = tmp_path / "steps.png"
+    result = run("lengths", specs[1], "--steps", "1-3", "--measure", "magnitude",
+                 "-o", str(steps))
+    assert result.exit_code == 0 and steps.exists()
+    # one line each, status 2, nothing written
+    for args, words in ((["-o", str(tmp_path / "p.pdf")], ".svg or .png"),
+                        (["--weight", "a", "--weight", "b", "-o", str(svg)], "--weight"),
+                        (["--steps", "3-1", "-o", str(svg)], "--steps"),
+                        (["--by", "route", "-o", str(tmp_path / "r.svg")], "no steps")):
+        bad = run("lengths", *specs, *args)
+        assert bad.exit_code == 2 and words in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r.svg").exists()
+    bad = run("lengths", str(examples / "conv1d.yaml"), "--steps", "2", "-o", str(svg))
+    assert bad.exit_code == 2 and "steps" in bad.stderr
+
+
+def test_with_steps_keeps_the_values():
+    text = ("rnn: {steps: 4}\ninputs: {x1: 1, x2: 0.5, x3: -1, x4: 0.2, y4: 0.1}\n"
+            "params: {w: 0.5, u: 0.8, b: 0.1, v: 1.2, c: -0.1}\n")
+    short = with_steps(read(text), 2)
+    assert short.meta["rnn"]["steps"] == 2
+    assert short.inputs["x2"] == Fraction(1, 2) and short.inputs["y2"] == Fraction(1, 10)
+    assert short.params["w"] == Fraction(1, 2) and "x3" not in short.inputs
+
+
+def test_every_builder_block_in_the_readme_loads():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    found = {}
+    for block in blocks:
+        key = block.split(":", 1)[0].strip()
+        if key in ("lstm", "gru", "conv1d", "attention"):
+            found[key] = load(block)
+    assert set(found) == {"lstm", "gru", "conv1d", "attention"}
+    lstm = found["lstm"]  # the issue's contract block, as written
+    assert {"Wf_1_2", "Ui_2_1", "bo_1", "x3_2", "h0_2", "c0_1", "i3_2", "c3_1", "h3_2"} <= set(
+        lstm.names)

@@ -261,10 +261,10 @@ def _sympy_oracle(spec) -> dict:
                               transformations=(*standard_transformations, convert_xor))
         env[syms[n]] = exprs[n].subs(env)
     edges = {}
-    for v, e in exprs.items():
-        for u in e.free_symbols:
-            d = sp.diff(e, u)
-            edges[(str(u), v)] = float(sp.N(d.subs(env), 30))
+    for v, e in exprs.items():  # every name the text mentions (sympy may cancel p0 - p0)
+        for u in set(re.findall(r"[A-Za-z_]\w*", spec.text(v))) & set(syms):
+            d = sp.diff(e, syms[u])
+            edges[(u, v)] = float(sp.N(d.subs(env), 30))
     return edges
 
 
@@ -340,3 +340,18 @@ def test_bad_answers_files_give_one_line_and_exit_2(run, path):
     assert first.startswith(head["expect"].replace("{file}", str(path))), first
     extra = lines[1:]
     assert len(extra) in (0, 2), extra  # at most the expression and its caret
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("exp(exp(exp(exp(x1*1000))))", "undefined"),  # beyond any number: no value anywhere
+    ("log(-1)", "undefined"),                       # iπ: not a real number
+    ("(a11 + w21 + x1 + y + a01)^900", "expression"),  # expand() would explode: not tried
+    ("a11/(a11 - a11)", "undefined"),
+])
+def test_hostile_expressions_are_wrong_quickly_not_crashes(run, tmp_path, text, reason):
+    data = {"weight": "w11", "paths": [{"nodes": P1, "factors": [
+        "x1*a01*(1-a01)", text, "w31", "Out - y"]}, {"nodes": P2}]}
+    code, out = _check(run, tmp_path, data)
+    assert code == 1
+    f = out["paths"][0]["factors"][1]
+    assert f["status"] == "wrong" and f["reason"] == reason

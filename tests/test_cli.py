@@ -21,7 +21,7 @@ e = (a+b)·(b+1); b reaches e through c and through d.
 1   b → c → e   ∂e/∂c · ∂c/∂b             d · 1                2   +40.0%
 2   b → d → e   ∂e/∂d · ∂d/∂b             c · 1                3   +60.0%
 
-sum over paths  ∂e/∂b = c + d
+sum over paths  ∂e/∂b = d + c
 direct          sympy.diff of the composed e = 1 + a + 2·b
 value           5
 ✓ verified      sum over paths = direct derivative: the two sides agree exactly (their difference, expanded symbolically, is 0)
@@ -167,3 +167,16 @@ def test_readme_shows_what_explain_prints(run, examples, monkeypatch):
     sample = readme[start:readme.index("```", start)]
     result = run("explain", "examples/question.yaml", "--weight", "w11", env={"COLUMNS": "80"})
     assert _strip(result.stdout) == sample
+
+
+def test_a_mis_indented_key_is_named_in_the_hint(run, tmp_path):
+    spec = tmp_path / "net.yaml"
+    for text, key, other in (("params: {w: 1}\nnodes:\n  h: w^2\n   E: h+1\n", "E", "h"),
+                             ("params: {w: 1}\nnodes:\n  h: w^2\n E: h+1\n", "E", "h"),
+                             ("params: {w: 1}\n nodes:\n  h: w^2\n", "nodes", "params")):
+        spec.write_text(text)
+        result = run("show", str(spec))
+        assert result.exit_code == 2
+        first = result.stderr.splitlines()[0]
+        assert f"'{key}' is indented" in first and f"'{other}' above it" in first, first
+        assert "quotes" not in first  # not the unrelated hint YAML's message suggests

@@ -220,9 +220,15 @@ def test_wide_layers_are_elided_with_a_count():
     spec = pathgrad.load("mlp: {inputs: [x1, x2], layers: [20, 1]}")
     sc, pic = _picture(spec, "w1_9_1", "none", "neuron")
     units = [n for n, s in pic.nodes.items() if "unit" in s.classes and n.startswith("a1_")]
-    notes = [t.text for t in pic.root.iter(f"{svggeom.SVG}text") if t.get("class") == "elided"]
+    notes = [t for t in pic.root.iter(f"{svggeom.SVG}text") if t.get("class") == "elided"]
     assert len(units) < scene.MAX_UNITS and "a1_9" in units  # the weight's own unit stays
-    assert notes == [f"… {20 - len(units)} more units"]
+    kept = sorted(int(n.split("_")[1]) for n in units)
+    assert kept[0] == 1 and kept[-1] == 20
+    gaps = [(a, b) for a, b in zip(kept, kept[1:]) if b - a > 1]
+    assert [t.text for t in notes] == [f"… {b - a - 1} more units" for a, b in gaps]
+    for t, (a, b) in zip(notes, gaps):  # each line sits between the units around its gap
+        above, below = pic.nodes[f"a1_{a}"], pic.nodes[f"a1_{b}"]
+        assert above.box()[3] < float(t.get("y")) < below.box()[1]
     assert svggeom.problems(pic) == []
 
 

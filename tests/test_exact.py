@@ -26,7 +26,7 @@ from pathgrad.analyses.lengths import path_lengths
 from pathgrad.analyses.toppaths import top_paths
 from pathgrad.calculus import Network, relu, sigmoid, softplus
 from pathgrad.numeric import exact as exact_module
-from pathgrad.numeric.evaluate import MPAlgebra, NoValue, SympyPoint
+from pathgrad.numeric.evaluate import MPAlgebra, NoValue, SympyPoint, evaluate
 from pathgrad.numeric.exact import KINK, ExactAlgebra, at_point
 from pathgrad.numeric.points import DIGITS, leaf_numbers, point_values
 from pathgrad.render import jsonout
@@ -50,6 +50,10 @@ CONVENTIONS = [
 ]
 
 
+def leaves_exact(spec: pathgrad.Spec, net: Network) -> dict:
+    return {net.symbols[n]: v for n, v in spec.values().items()}
+
+
 def _spec(nodes: str) -> pathgrad.Spec:
     body = "".join(f"  {line.strip()}\n" for line in nodes.split(";"))
     return pathgrad.load("params: {z: 0, t: 0, s: 0}\nnodes:\n" + body)
@@ -63,6 +67,14 @@ def test_every_engine_follows_the_kink_conventions(nodes: str, weight: str, want
     composed = net.compose("E")["E"]
     leaves = {net.symbols[n]: 0 for n in ("z", "t", "s")}
     assert sp.diff(composed, net.symbols[weight]).subs(leaves) == sp.Rational(want)
+    if hasattr(net, "compose_symengine"):  # the symengine engine, where it is installed
+        from pathgrad.calculus import from_symengine, symengine_derivative
+
+        se_loss = net.compose_symengine("E")["E"]
+        ours = from_symengine(symengine_derivative(se_loss, net.se_symbols[weight]),
+                              net.symbols)
+        assert ours.subs(leaves) == sp.Rational(want)
+        assert evaluate(ours, leaves_exact(spec, net), ExactAlgebra()) == want
     with mpmath.workdps(DIGITS):
         # the sympy-DAG evaluator on the local partials, exact and in mpmath
         for point in (at_point(net, spec.values()),
@@ -244,8 +256,6 @@ def test_exact_decisions_never_come_from_rounding_noise():
     alg = ExactAlgebra()
     x = sp.Symbol("x", real=True)
     with mpmath.workdps(DIGITS):
-        from pathgrad.numeric.evaluate import evaluate
-
         assert evaluate(sp.sign(sp.tanh(x) - sp.tanh(x / 2) * 0 - sp.tanh(x)),
                         {x: Fraction(1, 7)}, alg) == 0
         y = sp.Symbol("y", real=True)

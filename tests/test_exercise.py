@@ -273,3 +273,20 @@ def test_spec_text_is_escaped_in_every_format(run, tmp_path):
                            "-no-shell-escape", "o.tex"], cwd=tmp_path, capture_output=True,
                           timeout=180)
     assert done.returncode == 0
+
+
+def test_a_partial_that_is_zero_whatever_is_drawn_does_not_block_the_draw(run, tmp_path):
+    """An RNN's ∂z1/∂w = h0 = 0 (h0 is an input, not varied): that path is 0 on every
+    variant, and every other partial is still kept away from 0."""
+    out = tmp_path / "rnn.json"
+    result = run("exercise", str(ROOT / "examples" / "rnn.yaml"), "-w", "w", "--variants", "2",
+                 "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    for v in json.loads(out.read_text())["variants"]:
+        assert v["values"]["h0"] == 0
+        for p in v["answers"]["paths"]:
+            if p["nodes"][:2] == ["w", "z1"]:  # w enters at step 1, times h0
+                assert p["factor_values"][0] == 0 and p["value"] == 0
+                assert all(abs(x) > 1e-12 for x in p["factor_values"][1:])
+            else:
+                assert all(abs(x) > 1e-12 for x in p["factor_values"])

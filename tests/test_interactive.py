@@ -197,7 +197,9 @@ def _step_to_end(page, spec_file: str, weight: str, sets: dict[str, float],
 
 
 @pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_every_number_follows_the_inputs_and_matches_explain(open_page, example):
+def test_every_example_in_the_browser(open_page, example):
+    """Every number against `explain --format json` (at the spec's point, then with every
+    leaf moved), clicks against brute-force paths, steps against `backprop --format json`."""
     weight = example_weight(example)
     spec = pathgrad.load(example)
     page = open_page(example, weight)
@@ -205,28 +207,12 @@ def test_every_number_follows_the_inputs_and_matches_explain(open_page, example)
     sets = _shifted(spec)
     _set_leaves(page, sets)
     _compare_with_explain(page, str(example), weight, sets)
-
-
-@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_clicking_a_node_lights_exactly_the_paths_through_it(open_page, example):
-    weight = example_weight(example)
-    spec = pathgrad.load(example)
-    page = open_page(example, weight)
     paths = oracle_paths(spec, weight)
     on_paths = sorted({n for p in paths for n in p[1:-1]})
     off_paths = [n for n in spec.names if all(n not in p for p in paths)]
     rng = random.Random(example.stem)
     chosen = rng.sample(on_paths, min(3, len(on_paths))) + off_paths[:1] + [weight]
     _check_clicks(page, spec, weight, chosen)
-
-
-@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_stepping_through_backprop_gives_backprops_deltas(open_page, example):
-    weight = example_weight(example)
-    spec = pathgrad.load(example)
-    page = open_page(example, weight)
-    sets = _shifted(spec, -1)
-    _set_leaves(page, sets)
     _step_to_end(page, str(example), weight, sets)
     _step_to_end(page, str(example), weight, sets, forward=True)
 
@@ -295,6 +281,16 @@ def test_random_dags_in_the_browser(open_page, tmp_path, seed):
     _check_clicks(page, spec, weight, inner[:3])
     if paths:
         _step_to_end(page, str(spec_file), weight, sets)
+
+
+def test_a_node_as_the_weight_and_values_from_the_command_line(open_page, examples):
+    """--weight a node (its δ), --set on the command line: the page starts from that point."""
+    spec_file = str(examples / "question.yaml")
+    page = open_page(spec_file, "a01", "--set", "x1=0.5", "--set", "w22=-2")
+    assert page.input_value('input[data-leaf="x1"]') == "0.5"
+    _compare_with_explain(page, spec_file, "a01", {"x1": 0.5, "w22": -2.0})
+    _check_clicks(page, pathgrad.load(spec_file), "a01", ["a11", "w11"])
+    _step_to_end(page, spec_file, "a01", {"x1": 0.5, "w22": -2.0})
 
 
 # ---------------------------------------------------------------- kinks and undefined values
@@ -382,7 +378,7 @@ def test_spec_text_cannot_escape_into_the_page(open_page, tmp_path):
         encoding="utf-8")
     page = open_page(spec_file, "w")
     assert page.evaluate("() => window.owned") is None
-    assert page.evaluate("() => document.querySelectorAll('img, b').length") == 0
+    assert page.evaluate("() => document.querySelectorAll('img, .pg-about b, h1 b').length") == 0
     assert evil in page.text_content(".pg-about")
     _compare_with_explain(page, str(spec_file), "w", {})
 

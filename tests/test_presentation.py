@@ -89,7 +89,7 @@ def test_relu_terminal_golden(relu):
     lines = text.splitlines()
     start = lines.index(RELU_ROWS[0])
     assert lines[start:start + len(RELU_ROWS)] == RELU_ROWS
-    assert "∂E/∂w1 = 2·x·[z1 > 0]·(a2−y) + 2·w2·x·[z1 > 0]·[z2 > 0]·(a2−y)" in text
+    assert "∂E/∂w1 = 2·w2·x·[z1 > 0]·[z2 > 0]·(a2−y) + 2·x·[z1 > 0]·(a2−y)" in text
     assert "value           6.6" in text
     assert "z2 = −1.62" in text and "h2 = 0" in text  # the forward pass
     assert "··" not in text and "·  ·" not in text  # no factor vanished

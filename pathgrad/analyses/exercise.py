@@ -164,10 +164,11 @@ def exercise(spec: Spec, weight: str, *, seed: int = 0, variants: int = 1,
 
 def _draw(spec: Spec, weight: str, edges: Sequence[tuple[str, str]], names: Sequence[str],
           seed: int) -> dict[str, Fraction]:
+    need = _can_vanish_only_by_choice(spec, weight, edges, names)
     rng = random.Random(seed)
     for _ in range(MAX_TRIES):
         values = {n: nice_value(rng) for n in names}
-        if _usable(spec, weight, edges, apply_values(spec, values)):
+        if _usable(spec, weight, need, apply_values(spec, values)):
             return values
     raise UsageError(f"found no values for {', '.join(names) or 'the leaves'} (seed {seed}) at "
                      "which every path is defined and non-zero", None,
@@ -182,26 +183,61 @@ def _float(x: object) -> float | None:
 
 
 _FLOAT_MAX = 1.7e308
+GENERIC_POINTS = 3
 
 
-def _usable(spec: Spec, weight: str, edges: Sequence[tuple[str, str]],
-            point: dict[str, Fraction | None]) -> bool:
-    """Every partial on a path defined and non-zero, every node defined, gradient ≠ 0."""
+@dataclass(frozen=True)
+class _Needs:
+    """What a draw must keep: the edges that are non-zero for some values of the varied names
+    (an RNN's ∂z1/∂w = h0 = 0 is zero whatever is drawn: not the draw's fault), the names
+    that are defined for some, and whether the gradient can be non-zero."""
+
+    edges: tuple[tuple[str, str], ...]
+    paths: tuple[tuple[str, ...], ...]
+    nodes: frozenset[str]
+    gradient: bool
+
+
+def _can_vanish_only_by_choice(spec: Spec, weight: str, edges: Sequence[tuple[str, str]],
+                               names: Sequence[str]) -> _Needs:
+    rng = random.Random(20261202)
+    alive: set[tuple[str, str]] = set()
+    defined: set[str] = set()
+    gradient = False
+    paths = tuple(spec.graph.paths(weight, spec.loss))
+    for k in range(GENERIC_POINTS):  # generic values: positive, then of mixed signs
+        values = {n: Fraction(rng.randint(300, 900), 1000) * (1 if k == 0 or rng.random() < .5
+                                                              else -1) for n in names}
+        with mpmath.workdps(DIGITS):
+            pv = point_values(spec, apply_values(spec, values), {v for _, v in edges})
+            defined |= {n for n, x in pv.values.items() if _float(x) is not None}
+            good = {e for e in edges if _float(pv.partials[e]) is not None
+                    and abs(pv.partials[e]) >= SMALLEST}
+            alive |= good
+            total = mpmath.fsum(mpmath.fprod(pv.partials[e] for e in zip(p, p[1:]))
+                                for p in paths if all(e in good for e in zip(p, p[1:])))
+            gradient = gradient or abs(total) >= SMALLEST
+    return _Needs(tuple(e for e in edges if e in alive), paths, frozenset(defined), gradient)
+
+
+def _usable(spec: Spec, weight: str, need: _Needs, point: dict[str, Fraction | None]) -> bool:
+    """Every partial on a path defined and non-zero, every node defined, gradient ≠ 0 —
+    as far as any values of the varied names can make them."""
     with mpmath.workdps(DIGITS):
-        pv = point_values(spec, point, {v for _, v in edges})
-        for value in pv.values.values():
-            if _float(value) is None:
+        pv = point_values(spec, point, {v for _, v in need.edges})
+        for n, value in pv.values.items():
+            if n in need.nodes and _float(value) is None:
                 return False
-        total = mpmath.mpf(0)
         partials = {}
-        for e in edges:
+        for e in need.edges:
             x = pv.partials[e]
             if _float(x) is None or abs(x) < SMALLEST:
                 return False
             partials[e] = x
-        for p in spec.graph.paths(weight, spec.loss):
-            term = mpmath.mpf(1)
-            for e in zip(p, p[1:]):
-                term *= partials[e]
-            total += term
+        if not need.gradient:
+            return True
+        total = mpmath.mpf(0)
+        for p in need.paths:
+            if all(e in partials for e in zip(p, p[1:])):
+                total += mpmath.fprod(partials[e] for e in zip(p, p[1:]))
         return abs(total) >= SMALLEST and _float(total) is not None

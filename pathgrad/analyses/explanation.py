@@ -14,7 +14,7 @@ import sympy as sp
 from ..calculus import Network, products
 from ..errors import LimitError
 from ..numeric.evaluate import NoValue, to_mpf
-from ..numeric.exact import at_point, divide, exact_text, is_zero, plus, sign, times, to_float
+from ..numeric.exact import at_point, divide, exact_text, is_zero, plus, times, to_float
 from ..progress import SILENT, Reporter
 from ..spec.model import Spec, apply_values, check_weight
 from ..verify.methods import Verification
@@ -193,7 +193,7 @@ def _finite(v: Any) -> Any:
     """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)."""
     if isinstance(v, NoValue) or to_float(v) is not None:
         return v
-    m = abs(to_mpf(v))
-    digits = mpmath.log10(m)
-    size = mpmath.nstr(m, 6) if digits < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
-    return NoValue(f"too large for a float ({'−' if sign(v) < 0 else ''}{size})")
+    x = to_mpf(v)
+    digits = mpmath.log10(abs(x))
+    size = mpmath.nstr(x, 6) if digits < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
+    return NoValue(f"too large for a float ({size})")

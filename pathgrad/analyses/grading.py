@@ -36,7 +36,8 @@ __all__ = ["FactorGrade", "ValueGrade", "PathGrade", "GradientGrade", "Grade", "
 
 DEFAULT_TOLERANCE = 0.01  # relative: 1 %, generous for numbers rounded to 3 digits
 ABS_FLOOR = 1e-12  # an expected 0 accepts only a given that is 0 to this
-SIMPLIFY_TREE_LIMIT = 3_000  # larger differences go straight to the numeric test
+EXPAND_TREE_LIMIT = 3_000  # larger differences go straight to the numeric test
+SIMPLIFY_TREE_LIMIT = 400  # simplify() is slow on big trees: only small ones
 TEST_POINTS = 4
 TEST_DIGITS = 50
 SEED = 20261202
@@ -54,7 +55,8 @@ class FactorGrade:
     expected_value: float | None
     given: Given | None
     given_value: float | None  # the student's factor at the point
-    reason: str | None = None  # "sign" | "point-only" | "value" | "expression" (when wrong)
+    # when wrong: "sign" | "point-only" | "value" | "expression" | "undefined" (no value here)
+    reason: str | None = None
     method: str | None = None  # how an expression was judged: "exact" | "simplify" | "numeric"
 
 
@@ -120,6 +122,21 @@ class Grade:
         """Everything given is right and no path is missing."""
         return not self.missing and all(p.status == "correct" for p in self.paths) and \
             (self.gradient is None or self.gradient.status == "correct")
+
+
+# what evaluating a student's expression may raise: exp(exp(exp(1000))) is beyond any number,
+# log(-1) is the complex constant iπ; either way the expression has no value there
+_TOO_BIG = (ArithmeticError, MemoryError, ValueError, TypeError)
+MAX_EXPANDED_POWER = 12  # (a + b + …)^n with a larger n is not expanded (it may explode)
+
+
+def _expandable(expr: sp.Expr) -> bool:
+    """False when expand() could blow up: a sum raised to a large power (the numeric test
+    decides those)."""
+    if tree_size(expr, EXPAND_TREE_LIMIT) > EXPAND_TREE_LIMIT:
+        return False
+    return not any(isinstance(e, sp.Pow) and isinstance(e.base, sp.Add) and e.exp.is_Number
+                   and abs(e.exp) > MAX_EXPANDED_POWER for e in sp.preorder_traversal(expr))
 
 
 def close(given: float, expected: float, tolerance: float) -> bool:
@@ -233,7 +250,10 @@ class _Judge:
 
     def value_at(self, expr: sp.Expr) -> float | None:
         with mpmath.workdps(DIGITS):
-            v = evaluate(expr, self.env, self.alg)
+            try:
+                v = evaluate(expr, self.env, self.alg)
+            except _TOO_BIG:  # exp(exp(exp(1000))): a number beyond any representation
+                return None
         if isinstance(v, NoValue) or not mpmath.isfinite(v):
             return None
         return float(v)
@@ -277,47 +297,54 @@ class _Judge:
         if same:
             return FactorGrade(i, u, v, "correct", expected, ev, given, x, None, method)
         at_point = x is not None and ev is not None and close(x, ev, 1e-9)
-        reason = "point-only" if at_point else (
-            "sign" if x is not None and ev not in (None, 0) and close(-x, ev, 1e-9)
-            else "expression")
+        reason = "undefined" if x is None else "point-only" if at_point else (
+            "sign" if ev not in (None, 0) and close(-x, ev, 1e-9) else "expression")
         return FactorGrade(i, u, v, "wrong", expected, ev, given, x, reason, method)
 
     def same(self, given: sp.Expr, expected: sp.Expr) -> tuple[bool, str]:
         """Is `given` the same function of the leaves as `expected`? (verdict, method)"""
         diff = given - expected
-        proved = None
-        if diff == 0 or sp.expand(diff) == 0:
-            proved = "exact"
-        else:
-            leaves = diff.xreplace(self.subs)
-            if tree_size(leaves, SIMPLIFY_TREE_LIMIT) <= SIMPLIFY_TREE_LIMIT:
-                if sp.expand(leaves) == 0:
-                    proved = "exact"
-                elif sp.simplify(leaves.rewrite(sp.exp)) == 0:
-                    proved = "simplify"
-        differs = self.counterexample(diff)
-        if differs:
+        if diff == 0:
+            return True, "exact"
+        # a counterexample settles it cheaply; only an apparent identity is worth a proof
+        differs, used = self.counterexample(diff)
+        if differs or not used:  # no test point where both have a value: not the partial
             return False, "numeric"
-        return True, proved or "numeric"
+        if _expandable(diff) and sp.expand(diff) == 0:
+            return True, "exact"
+        leaves = diff.xreplace(self.subs)
+        if _expandable(leaves):
+            if sp.expand(leaves) == 0:
+                return True, "exact"
+            if tree_size(leaves, SIMPLIFY_TREE_LIMIT) <= SIMPLIFY_TREE_LIMIT and \
+                    sp.simplify(leaves.rewrite(sp.exp)) == 0:
+                return True, "simplify"
+        return True, "numeric"  # equal to 30 digits at every test point, not proved
 
-    def counterexample(self, diff: sp.Expr) -> bool:
-        """True when `diff` is clearly not 0 at one of a few random points (50 digits)."""
+    def counterexample(self, diff: sp.Expr) -> tuple[bool, int]:
+        """Whether `diff` is clearly not 0 at one of a few random points (50 digits), and at
+        how many points it had a value."""
         rng = random.Random(SEED)
+        used = 0
         leaves = [*self.spec.inputs, *self.spec.params]
         sym = self.net.symbols
         with mpmath.workdps(TEST_DIGITS):
             alg = MPAlgebra()
             for _ in range(TEST_POINTS):
                 vals = {n: mpmath.mpf(rng.uniform(0.5, 1.5)) for n in leaves}
-                env = forward(self.net.graph.order, self.net.exprs, sym, vals, alg)
-                d = evaluate(diff, env, alg)
-                if isinstance(d, NoValue):
+                try:
+                    env = forward(self.net.graph.order, self.net.exprs, sym, vals, alg)
+                    d = evaluate(diff, env, alg)
+                except _TOO_BIG:
                     continue
+                if isinstance(d, NoValue) or not mpmath.isfinite(d):
+                    continue
+                used += 1
                 scale = max(mpmath.mpf(1), *(abs(v) for v in env.values()
                                              if not isinstance(v, NoValue)))
                 if abs(d) > mpmath.mpf(10) ** (-(TEST_DIGITS - 20)) * scale:
-                    return True
-        return False
+                    return True, used
+        return False, used
 
     def product(self, given: AnswerPath, factors: Sequence[FactorGrade],
                 expected: float | None) -> ValueGrade:

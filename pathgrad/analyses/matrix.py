@@ -18,13 +18,13 @@ weights that leave unit j, sorted by where they go next.
 
 Every gradient entry is checked three ways: the matrix equations, the sum over its paths
 (listed when there are few, else by scalar reverse mode over the DAG) and the direct derivative
-(sympy.diff of the composed loss per param, or the complex step for big nets); for small nets
-the matrix-form expression is also proved equal to sympy's derivative as a function.
+(symengine's derivative of the composed loss per param, or the complex step for big nets);
+for small nets the matrix-form expression is also proved equal to that derivative as a function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -34,14 +34,14 @@ import sympy as sp
 
 from ..calculus import Network, tree_size
 from ..errors import UsageError, suggest
-from ..numeric.evaluate import NoValue
+from ..numeric.evaluate import NoValue, to_mpf
 from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
 from ..verify.methods import Verification, verify
-from .gradient import SYMPY_TREE_LIMIT, _check_values, _Oracle, _sweeps
+from .gradient import _check_values, _choose_method, _Oracle, _sweeps
 
-__all__ = ["Layer", "PathRow", "PathGroup", "Bridge", "MatrixForm", "matrix_form",
+__all__ = ["Layer", "PathRow", "PathGroup", "Bridge", "MatrixForm", "matrix_form", "Checked",
            "CONVENTION", "LIST_LIMIT", "BRIDGE_ROWS", "delta_name"]
 
 CONVENTION = ("Nielsen's: w{l}_{j}_{k} = w^l_jk joins unit k of layer l−1 to unit j of layer l, "
@@ -49,9 +49,10 @@ CONVENTION = ("Nielsen's: w{l}_{j}_{k} = w^l_jk joins unit k of layer l−1 to u
               "z^l = W^l a^{l−1} + b^l, a^l = σ(z^l), δ^l_j = ∂E/∂z^l_j; gradients in numerator "
               "layout: ∂E/∂W^l has the shape of W^l, entry (j, k) = ∂E/∂w^l_jk")
 LIST_LIMIT = 10_000  # paths of one param listed and added up one by one, at most
+LIST_TOTAL = 100_000  # … and of all params together (the rest: scalar reverse mode)
 BRIDGE_ROWS = 64  # paths of --weight shown one by one, at most (the groups always)
 IDENTITY_PARAMS = 200  # symbolic proof of each entry only for nets with at most this many
-TOLERANCE = {"sympy.diff": 1e-20, "complex-step": 1e-9}  # relative to Σ|path terms|
+TOLERANCE = {"symengine": 1e-20, "sympy.diff": 1e-20, "complex-step": 1e-9}  # of Σ|path terms|
 
 
 def delta_name(layer: int, unit: int) -> str:
@@ -82,6 +83,12 @@ class Layer:
     grad_b: tuple[float | None, ...] | float | None
     paths_per_delta: tuple[int, ...]
     bias_mode: str
+    delta_shown: sp.Matrix | None = None  # δ^L as printed when simpler at this point (a − y)
+
+    @property
+    def shown_delta_expr(self) -> sp.Matrix:
+        """δ^l_j as printed for people: `delta_shown` when set, else `delta_expr`."""
+        return self.delta_expr if self.delta_shown is None else self.delta_shown
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -143,8 +150,22 @@ class Bridge:
     matrix_multiplications: int  # from the δ's of layer l+1 (or ∇_a E) to this entry
 
 
+class Checked:
+    """`verified` and `method` of a record with a `verification` (the mlp's and the rnn's)."""
+
+    verification: Verification
+
+    @property
+    def verified(self) -> bool:
+        return self.verification.verified
+
+    @property
+    def method(self) -> str:
+        return self.verification.method
+
+
 @dataclass(frozen=True)
-class MatrixForm:
+class MatrixForm(Checked):
     """The whole gradient of a layered net in matrix form, checked entry by entry."""
 
     spec: Spec
@@ -162,14 +183,7 @@ class MatrixForm:
     bridge: Bridge | None = None
     values: dict[str, Fraction | None] = field(default_factory=dict)
     convention: str = CONVENTION
-
-    @property
-    def verified(self) -> bool:
-        return self.verification.verified
-
-    @property
-    def method(self) -> str:
-        return self.verification.method
+    delta_note: str | None = None  # why δ^L is printed as a − y (the targets add up to 1)
 
     @property
     def softmax(self) -> bool:
@@ -255,6 +269,8 @@ def matrix_form(spec: Spec, values: Mapping[str, object] | None = None, *,
     dsym = _delta_symbols(spec, widths)
     graph = spec.graph
     counts = graph.path_counts(loss)
+    note: str | None = None
+    shown: sp.Matrix | None = None
 
     def prev_names(l: int) -> list[str]:  # noqa: E741
         return inputs if l == 1 else [f"a{l - 1}_{k}" for k in range(1, widths[l - 1] + 1)]
@@ -272,6 +288,9 @@ def matrix_form(spec: Spec, values: Mapping[str, object] | None = None, *,
             deltaL_expr = [_sym(net, a) * ysum - _sym(net, y) for a, y in zip(outs, targets)]
             ysum_val = _add([val[y] for y in targets])
             deltaL = [_add([_mul(val[a], ysum_val), -val[y]]) for a, y in zip(outs, targets)]
+            note = _sums_to_one(leaves0, targets)
+            if note:  # a·Σy − y is exact for any targets; a − y only where Σy = 1
+                shown = sp.Matrix([_sym(net, a) - _sym(net, y) for a, y in zip(outs, targets)])
         else:
             sig = [net.local_partial(z, a) for z, a in zip(zL, outs)]
             deltaL_expr = [_simpler(g * s) for g, s in zip(grad_a, sig)]
@@ -350,7 +369,7 @@ def matrix_form(spec: Spec, values: Mapping[str, object] | None = None, *,
                 grad_W=tuple(tuple(as_float(x) for x in row) for row in gW),
                 grad_b=gb,
                 paths_per_delta=tuple(int(counts[z]) for z in zs),
-                bias_mode=bias_mode))
+                bias_mode=bias_mode, delta_shown=shown if l == L else None))
 
         verification, checks, how = _verify(spec, net, leaves0, grads,
                                             lambda: mlp_entries(layers, dsym), method)
@@ -361,7 +380,17 @@ def matrix_form(spec: Spec, values: Mapping[str, object] | None = None, *,
         spec=spec, loss=loss, loss_value=loss_value, loss_kind=cfg["loss"], targets=targets,
         layers=tuple(layers), grad_a=grad_a, verification=verification, checks=checks,
         path_sum_method=how, matrix_multiplications=_matrix_cost(widths, acts),
-        listing_multiplications=_listing_cost(spec), bridge=bridge, values=leaves0)
+        listing_multiplications=_listing_cost(spec), bridge=bridge, values=leaves0,
+        delta_note=note)
+
+
+def _sums_to_one(leaves: Mapping[str, Fraction | None], targets: Sequence[str]) -> str | None:
+    """Why δ^L = a^L − y may be printed: the targets are numbers adding up to exactly 1."""
+    ys = [leaves.get(y) for y in targets]
+    if any(v is None for v in ys) or sum(ys, Fraction(0)) != 1:  # type: ignore[arg-type]
+        return None
+    return (f"δ^L = a^L·({' + '.join(targets)}) − y, exact for any targets, is a^L − y here: "
+            f"the targets are numbers and {' + '.join(targets)} = 1 at this point")
 
 
 def _simpler(expr: sp.Expr) -> sp.Expr:
@@ -426,8 +455,7 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
     counts = graph.path_counts(loss)
     _, scalar, scale = _sweeps(spec, leaves)
     composed = net.compose(loss)
-    small = tree_size(composed[loss], SYMPY_TREE_LIMIT) <= SYMPY_TREE_LIMIT
-    method = method or ("sympy.diff" if small else "complex-step")
+    method = method or _choose_method(spec)
     oracle = _Oracle(spec, method)
     direct = oracle.at(leaves)
     tol = TOLERANCE[method]
@@ -441,14 +469,17 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
                 {}, {})
     failure = None
     worst = 0.0
+    budget = LIST_TOTAL  # paths listed one by one over all params, at most
     for p in order:
         m = grads[p]
-        if counts[p] <= LIST_LIMIT:
+        if counts[p] <= LIST_LIMIT and budget >= counts[p]:
+            budget -= counts[p]
             path_sum = _add([_product(pv, path) for path in graph.paths(p, loss)]) \
                 if counts[p] else mpmath.mpf(0)
             how[p] = "listed"
         else:
             path_sum = scalar.get(p, mpmath.mpf(0))
+            path_sum = path_sum if isinstance(path_sum, NoValue) else to_mpf(path_sum)
             how[p] = "reverse mode"
         d = direct.get(p)
         checks[p] = {"matrix": as_float(m), "paths": as_float(path_sum),
@@ -462,13 +493,16 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
             continue
         s = float(scale.get(p, 0) or 0)
         bound = max(s, 1e-300)
-        for what, other in (("the sum over its paths", path_sum), ("the direct derivative", d)):
-            diff = float(abs(m - other)) if method == "sympy.diff" or what != \
-                "the direct derivative" else abs(float(m) - float(other))
-            tol_here = tol if what == "the direct derivative" else 1e-20
+        for against, other in (("the sum over its paths", path_sum),
+                               ("the direct derivative", d if method == "complex-step" else
+                                to_mpf(d))):
+            direct_one = against == "the direct derivative"
+            diff = float(abs(m - other)) if method != "complex-step" or not direct_one \
+                else abs(float(m) - float(other))
+            tol_here = tol if direct_one else 1e-20
             if diff > tol_here * bound and diff > 1e-300:
                 failure = Verification(False, method, f"∂{loss}/∂{p} in matrix form "
-                                       f"({mpmath.nstr(m, 12)}) DIFFERS from {what} "
+                                       f"({mpmath.nstr(m, 12)}) DIFFERS from {against} "
                                        f"({mpmath.nstr(other, 12)})")
                 break
             if s:
@@ -480,12 +514,13 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
     paths = ("the sum over its paths (listed one by one)" if listed == n else
              f"the sum over its paths ({listed:,} listed one by one, the rest by scalar reverse "
              "mode over the DAG)")
-    oracle_text = ("sympy.diff of the composed loss by that param" if method == "sympy.diff"
-                   else "the complex-step derivative Im E(p + ih)/h, h = 1e-30")
+    oracle_text = (f"{method}'s derivative of the composed loss by that param"
+                   if method != "complex-step" else
+                   "the complex-step derivative Im E(p + ih)/h, h = 1e-30")
     detail = (f"each of the {n:,} entries of {what.replace('E', loss)} equals {paths} and "
               f"{oracle_text}, at the point (largest difference {worst:.1e} of Σ|path terms|)")
-    if method == "sympy.diff" and len(spec.params) <= IDENTITY_PARAMS:
-        proof = _identity(spec, net, entries(), composed, leaves)
+    if method != "complex-step" and len(spec.params) <= IDENTITY_PARAMS:
+        proof = _identity(spec, net, entries(), oracle.derivatives(), method, composed, leaves)
         if not proof.verified:
             return proof, checks, how
         detail += f"; as functions, {proof.detail}"
@@ -523,29 +558,29 @@ def mlp_entries(layers: list[Layer], dsym: Mapping[tuple[int, int], sp.Symbol]
 
 
 def _identity(spec: Spec, net: Network, entries: list[tuple[str, sp.Expr]],
+              derivatives: Mapping[str, sp.Expr], engine: str,
               composed: Mapping[str, sp.Expr], leaves: Mapping[str, Any]) -> Verification:
     """The matrix-form expression of every entry (δ's substituted back, in node names) equals
-    sympy.diff of the composed loss, as a function (verify: exact or modular)."""
-    loss_expr = composed[spec.loss]
+    the CAS's derivative of the composed loss, as a function (verify: exact, modular or
+    numeric)."""
     methods = []
     bounds = []
     for p, expr in entries:
-        direct = sp.diff(loss_expr, net.symbols[p])
-        v = verify(net, p, expr, direct, composed, leaves)
+        v = verify(net, p, expr, derivatives[p], composed, leaves)
         if not v.verified:
             return Verification(False, v.method, f"the matrix-form expression of "
-                                f"∂{spec.loss}/∂{p} differs from sympy's derivative: "
+                                f"∂{spec.loss}/∂{p} differs from {engine}'s derivative: "
                                 f"{v.detail}")
         methods.append(v.method)
         if v.error_bound:
             bounds.append(v.error_bound)
     weakest = max(methods, key=["exact", "modular", "numeric"].index) if methods else "exact"
-    how = {"exact": "sympy.expand(matrix form − sympy.diff) = 0 for every entry",
-           "modular": "the matrix form equals sympy.diff for every entry by the exact identity "
-                      "test modulo 2^127 − 1 (chance of a false pass ≤ "
+    how = {"exact": f"sympy.expand(matrix form − {engine}'s derivative) = 0 for every entry",
+           "modular": f"the matrix form equals {engine}'s derivative for every entry by the "
+                      "exact identity test modulo 2^127 − 1 (chance of a false pass ≤ "
                       f"{max(bounds) if bounds else 0:.0e} each)",
-           "numeric": "the matrix form equals sympy.diff for every entry at 50 digits at "
-                      "random points"}[weakest]
+           "numeric": f"the matrix form equals {engine}'s derivative for every entry at 50 "
+                      "digits at random points"}[weakest]
     return Verification(True, weakest, how, max(bounds) if bounds else None)
 
 

@@ -32,9 +32,10 @@ from ..spec import Spec
 from ..spec.model import apply_values
 from ..verify.methods import Verification
 from .gradient import _check_values
-from .matrix import MatrixForm, _add, _delta_symbols, _mul, _product, _verify, matrix_form
+from .matrix import Checked, MatrixForm, _add, _delta_symbols, _mul, _product, _verify, matrix_form
 
-__all__ = ["Step", "StepGroup", "BPTTForm", "bptt_form", "matrix_or_bptt", "RNN_CONVENTION"]
+__all__ = ["Step", "StepGroup", "NextGroup", "BPTTForm", "bptt_form", "matrix_or_bptt",
+           "RNN_CONVENTION"]
 
 RNN_CONVENTION = ("w_{i}_{j} joins hidden unit j at step t−1 to hidden unit i at step t, so in "
                   "W row i is the unit a weight enters and column j the unit it leaves (as "
@@ -69,6 +70,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class NextGroup:
+    """The paths of one step group that pass one node next, after z_t,i → h_t,i: unit m at
+    step t + 1 (along w_{m}_{i}, row i of Wᵀ) or the step's output o_t (along v_i)."""
+
+    node: str  # z{t+1}_{m} or o{t}
+    edge: sp.Expr  # w_{m}_{i} or v_{i}
+    term: sp.Expr  # edge·delta{t+1}_{m} or v_{i}·g{t}: the group without the shared factors
+    count: int
+    value: float | None  # shared factors included
+    listed_value: float | None
+
+
+@dataclass(frozen=True)
 class StepGroup:
     """The paths of --weight that enter at step t: its step's term of the gradient."""
 
@@ -78,10 +92,12 @@ class StepGroup:
     count: int
     value: float | None
     listed_value: float | None
+    shared: tuple[sp.Expr, ...] = ()  # the factors every path of the step shares: h·act′
+    next: tuple[NextGroup, ...] = ()  # grouped by the node after h_t,i (empty for v and c)
 
 
 @dataclass(frozen=True)
-class BPTTForm:
+class BPTTForm(Checked):
     """The whole gradient of an unrolled RNN in matrix form, checked entry by entry."""
 
     spec: Spec
@@ -99,14 +115,6 @@ class BPTTForm:
     weight_value: float | None = None
     values: dict[str, Fraction | None] = field(default_factory=dict)
     convention: str = RNN_CONVENTION
-
-    @property
-    def verified(self) -> bool:
-        return self.verification.verified
-
-    @property
-    def method(self) -> str:
-        return self.verification.method
 
 
 def matrix_or_bptt(spec: Spec, values: Mapping[str, object] | None = None, *,
@@ -280,25 +288,50 @@ def _groups(spec: Spec, pv: Any, steps: list[Step], weight: str, wn: list[list[s
     counts = graph.path_counts(loss)
     val = pv.values
     sums: dict[str, list[Any]] = {}
+    by_next: dict[tuple[str, str], list[Any]] = {}  # (z_t,i, the node after h_t,i) → terms
     for p in graph.paths(weight, loss) if counts[weight] <= 10_000 else ():
-        sums.setdefault(p[1], []).append(_product(pv, p))
+        term = _product(pv, p)
+        sums.setdefault(p[1], []).append(term)
+        if len(p) > 3:
+            by_next.setdefault((p[1], p[3]), []).append(term)
+    H = len(wn)  # noqa: N806
+    T = len(steps)  # noqa: N806
     out = []
     for step in steps:
         t = step.step
         node, term, value = None, None, None
+        unit, first, first_val = None, sp.S.One, mpmath.mpf(1)  # the z_t,i it enters, ∂z/∂w
         for i, row in enumerate(wn):
             for j, w in enumerate(row):
                 if w == weight:
-                    node, term = st("z", t, i + 1), step.h_prev[j] * step.delta[i]
-                    value = _mul(val[str(step.h_prev[j])], deltas[t][i])
+                    unit, first, first_val = i, step.h_prev[j], val[str(step.h_prev[j])]
         for i, row in enumerate(un):
             for k, u in enumerate(row):
                 if u == weight:
-                    node, term = st("z", t, i + 1), step.x[k] * step.delta[i]
-                    value = _mul(val[f"{bases[k]}{t}"], deltas[t][i])
+                    unit, first, first_val = i, step.x[k], val[f"{bases[k]}{t}"]
         if weight in bn:
-            i = bn.index(weight)
-            node, term, value = st("z", t, i + 1), step.delta[i], deltas[t][i]
+            unit = bn.index(weight)
+        shared: tuple[sp.Expr, ...] = ()
+        nexts: list[NextGroup] = []
+        if unit is not None:
+            i = unit
+            node, term = st("z", t, i + 1), first * step.delta[i]
+            value = _mul(first_val, deltas[t][i])
+            shared = (*(() if first == 1 else (first,)), step.act_prime[i])
+            common = _mul(first_val, pv.partials[(node, st("h", t, i + 1))])
+            targets = []  # (node after h_t,i, edge, edge's value, δ symbol, δ value)
+            if t < T:
+                targets += [(st("z", t + 1, m + 1), step.W[m, i], val[wn[m][i]],
+                             steps[t].delta[m], deltas[t + 1][m]) for m in range(H)]
+            if step.out_grad is not None:
+                targets.append((f"o{t}", step.v[i], val[vn[i]], sp.Symbol(f"g{t}", real=True),
+                                outs[t][1]))
+            for nxt, edge, edge_val, d, d_val in targets:
+                listed_next = by_next.get((node, nxt))
+                nexts.append(NextGroup(
+                    node=nxt, edge=edge, term=edge * d, count=int(counts[nxt]),
+                    value=as_float(_mul(common, _mul(edge_val, d_val))),
+                    listed_value=None if listed_next is None else as_float(_add(listed_next))))
         if weight in vn or weight == "c":
             if step.out_grad is None:
                 continue
@@ -314,6 +347,7 @@ def _groups(spec: Spec, pv: Any, steps: list[Step], weight: str, wn: list[list[s
         listed = sums.get(node)
         out.append(StepGroup(step=t, node=node, term=term, count=int(counts[node]),
                              value=as_float(value),
-                             listed_value=None if listed is None else as_float(_add(listed))))
+                             listed_value=None if listed is None else as_float(_add(listed)),
+                             shared=shared, next=tuple(nexts)))
     return tuple(out)
 

@@ -147,10 +147,12 @@ def path_routes(spec: Spec, source: str, values: Mapping[str, object] | None = N
     None when the spec has no steps (see `route_edges`).
 
     >>> import pathgrad
-    >>> spec = pathgrad.load("lstm: {steps: 2}\\ninputs: {x1: 1, x2: 0.5, y: 0.2}")
+    >>> spec = pathgrad.load("lstm: {steps: 3}\\ninputs: {x1: 1, x2: 0.5, x3: 0, y: 0.2}")
     >>> d = path_routes(spec, "x1")
     >>> [(c.route, c.paths) for c in d.classes], d.total
-    ([('c', 4), ('h', 9), ('c+h', 6)], 19)
+    ([('c', 3), ('h', 64), ('c+h', 24)], 91)
+    >>> abs(sum(c.value for c in d.classes) - d.gradient) < 1e-15
+    True
     """
     found = route_edges(spec)
     if found is None:
@@ -240,7 +242,9 @@ def with_steps(doc: Document, steps: int) -> Spec:
     """The spec of `doc` (an rnn, lstm or gru block) rebuilt with `steps` steps.
 
     Values in `inputs:` and `params:` carry over for the names the rebuilt net has; the names
-    of later steps are left out (so T ≤ the spec's own steps keeps every value).
+    of later steps are left out (so T ≤ the spec's own steps keeps every value). An rnn with
+    `loss: last` reads the target of its last step, y{T}: it gets the value of the spec's own
+    last target, so every T is scored against the same number.
     """
     key = next((k for k in STEP_BUILDERS if k in doc.data), None)
     if key is None or not isinstance(doc.data.get(key), Mapping):

@@ -31,6 +31,7 @@ __all__ = [
     "forward",
     "to_mpf",
     "SympyPoint",
+    "Program",
     "log_note",
     "root_note",
     "pow_note",
@@ -353,3 +354,27 @@ class SympyPoint:
     def in_leaves(self, expr: sp.Basic) -> Any:
         """`expr` written in leaves only (the composed loss's derivative) at the point."""
         return evaluate(expr, self.leaves, self.algebra)
+
+
+class Program:
+    """A small sympy expression compiled for evaluating many times (the rules of
+    numeric.points): its distinct subexpressions in postorder, each with its arguments'
+    positions; `inputs` are the symbols whose values `run` is given, in order."""
+
+    def __init__(self, expr: sp.Basic, inputs: Sequence[sp.Symbol]) -> None:
+        index: dict[sp.Basic, int] = {s: i for i, s in enumerate(inputs)}
+        self.steps: list[tuple[sp.Basic, list[int]]] = []
+        for node in sp.postorder_traversal(expr):
+            if node in index:
+                continue
+            args = [] if isinstance(node, sp.Symbol) else [index[a] for a in node.args]
+            index[node] = len(inputs) + len(self.steps)
+            self.steps.append((node, args))
+        self.result = index[expr]
+
+    def run(self, inputs: Sequence[Any], algebra: Algebra) -> Any:
+        """The expression's value with the inputs' values, in `algebra`."""
+        vals = list(inputs)
+        for node, args in self.steps:
+            vals.append(_apply(node, [vals[i] for i in args], {}, algebra))
+        return vals[self.result]

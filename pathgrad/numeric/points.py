@@ -27,7 +27,7 @@ import sympy as sp
 from ..calculus import to_sympy
 from ..spec import Spec
 from ..spec import grammar as g
-from .evaluate import Algebra, NoValue, evaluate, to_mpf
+from .evaluate import Algebra, NoValue, Program, to_mpf
 from .exact import ExactAlgebra, exact_leaves, to_float
 
 __all__ = ["PointValues", "point_values", "leaf_numbers", "undefined_edge", "as_float", "DIGITS"]
@@ -122,40 +122,49 @@ def undefined_edge(pv: PointValues, nodes: Sequence[str],
 _Y = sp.Symbol("y", real=True)
 
 
-def _placeholders(n: int) -> tuple[g.Name, ...]:
-    return tuple(g.Name(f"x{i}") for i in range(n))
+Rule = tuple[Program, tuple[Program | None, ...]]
 
 
-@functools.cache
-def _rule(shape: g.Expr, n: int) -> tuple[sp.Expr, tuple[sp.Expr | None, ...]]:
-    """For an operation applied to placeholders: its sympy form f(x0, …) and ∂f/∂x_i with f
-    itself written as y (None for a child nothing flows into: a constant exponent)."""
-    xs = _symbols(n)
-    f = to_sympy(shape, {f"x{i}": x for i, x in enumerate(xs)})
-    derivs = tuple(sp.diff(f, x).xreplace({f: _Y}) if x in f.free_symbols else None
-                   for x in xs)
-    return f, derivs
-
-
-def _shape(e: g.Expr) -> tuple[g.Expr, int]:
-    """`e`'s operation on placeholders, and how many children it has (that many x's)."""
+def _key(e: g.Expr) -> tuple:
+    """What `e` does, independent of its children: its rule is cached under this key."""
     if isinstance(e, g.Neg):
-        return g.Neg(g.Name("x0")), 1
+        return ("neg",)
     if isinstance(e, g.BinOp):
         if e.op == "^":
             exponent = g.constant_value(e.right)
             if exponent is not None:  # x^3, x^(1/3): the exponent is part of the operation
-                return g.BinOp("^", g.Name("x0"), g.Num(exponent)), 2
-        return g.BinOp(e.op, *_placeholders(2)), 2
+                return ("^n", exponent)
+        return (e.op,)
     assert isinstance(e, g.Call)
+    args = e.args
     # max(h, h, k): sympy keeps one h (Max(h, k)), so one placeholder serves both, as there
-    first: dict[g.Expr, int] = {}
-    names = tuple(g.Name(f"x{first.setdefault(a, i)}") for i, a in enumerate(e.args))
-    return g.Call(e.func, names), len(e.args)
+    pattern = tuple(next(j for j in range(i + 1) if args[j] is a or args[j] == a)
+                    for i, a in enumerate(args)) if len(args) > 1 else (0,)
+    return ("call", e.func, pattern)
 
 
-def _rule_of(e: g.Expr) -> tuple[sp.Expr, tuple[sp.Expr | None, ...]]:
-    return _rule(*_shape(e))
+def _shape(key: tuple) -> tuple[g.Expr, int]:
+    """The operation of `key` on placeholder names x0, x1, …, and its number of children."""
+    x = [g.Name(f"x{i}") for i in range(max(2, len(key[-1]) if key[0] == "call" else 2))]
+    if key[0] == "neg":
+        return g.Neg(x[0]), 1
+    if key[0] == "^n":
+        return g.BinOp("^", x[0], g.Num(key[1])), 2
+    if key[0] == "call":
+        return g.Call(key[1], tuple(x[j] for j in key[2])), len(key[2])
+    return g.BinOp(key[0], x[0], x[1]), 2
+
+
+@functools.cache
+def _rule(key: tuple) -> Rule:
+    """For an operation on placeholders: its sympy form f(x0, …) and ∂f/∂x_i with f itself
+    written as y (None for a child nothing flows into: a constant exponent), compiled."""
+    shape, n = _shape(key)
+    xs = _symbols(n)
+    f = to_sympy(shape, {f"x{i}": x for i, x in enumerate(xs)})
+    derivs = tuple(Program(sp.diff(f, x).xreplace({f: _Y}), (*xs, _Y))
+                   if x in f.free_symbols else None for x in xs)
+    return Program(f, xs), derivs
 
 
 def _children(e: g.Expr) -> tuple[g.Expr, ...]:
@@ -191,20 +200,21 @@ def _symbols(n: int) -> tuple[sp.Symbol, ...]:
     return tuple(sp.Symbol(f"x{i}", real=True) for i in range(n))
 
 
-def _env(xs: Sequence[Any], out: Any = None) -> dict[sp.Basic, Any]:
-    env: dict[sp.Basic, Any] = dict(zip(_symbols(len(xs)), xs))
-    if out is not None:
-        env[_Y] = out
-    return env
-
-
 def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: Algebra,
            differentiate: bool) -> tuple[Any, dict[str, Any]]:
     """The value of `expr` and, if asked, its partials by every name it uses (reverse mode)."""
     order = _postorder(expr)
     val: dict[int, Any] = {}
+    rules: dict[int, Rule] = {}
     for e in order:
-        val[id(e)] = _value(e, [val[id(k)] for k in _children(e)], env, alg)
+        kids = _children(e)
+        if kids:
+            rules[id(e)] = rule = _rule(_key(e))
+            xs = [val[id(k)] for k in kids]
+            bad = next((x for x in xs if isinstance(x, NoValue)), None)
+            val[id(e)] = bad if bad is not None else rule[0].run(xs, alg)
+        else:
+            val[id(e)] = _leaf(e, env, alg)
     root = val[id(expr)]
     if not differentiate:
         return root, {}
@@ -223,7 +233,7 @@ def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: Algebra,
             continue
         xs = [val[id(k)] for k in kids]
         out = val[id(e)]
-        for k, rule in zip(kids, _rule_of(e)[1]):
+        for k, rule in zip(kids, rules[id(e)][1]):
             if rule is None:
                 continue  # a constant exponent: nothing flows into it
             d = _local(rule, xs, out, alg)
@@ -249,24 +259,20 @@ def _times(alg: Algebra, a: Any, b: Any) -> Any:
     return alg.mul([a, b])
 
 
-def _value(e: g.Expr, xs: list[Any], env: Mapping[str, Any], alg: Algebra) -> Any:
+def _leaf(e: g.Expr, env: Mapping[str, Any], alg: Algebra) -> Any:
     if isinstance(e, g.Num):
         return alg.rational(e.value.numerator, e.value.denominator)
-    if isinstance(e, g.Name):
-        if e.id in env:
-            return env[e.id]
-        return alg.const(sp.pi) if e.id == "pi" else NoValue(f"{e.id} has no value")
-    for x in xs:
-        if isinstance(x, NoValue):
-            return x
-    return evaluate(_rule_of(e)[0], _env(xs), alg)
+    assert isinstance(e, g.Name)
+    if e.id in env:
+        return env[e.id]
+    return alg.const(sp.pi) if e.id == "pi" else NoValue(f"{e.id} has no value")
 
 
-def _local(rule: sp.Expr, xs: list[Any], out: Any, alg: Algebra) -> Any:
+def _local(rule: Program, xs: list[Any], out: Any, alg: Algebra) -> Any:
     """One ∂e/∂child: the rule evaluated at the children's values and e's own value."""
     for x in xs:
         if isinstance(x, NoValue):
             return x
     if isinstance(out, NoValue):
         return out
-    return evaluate(rule, _env(xs, out), alg)
+    return rule.run([*xs, out], alg)

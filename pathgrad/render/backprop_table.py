@@ -11,6 +11,7 @@ from rich.text import Text
 from ..analyses.backprop import Backprop, Step
 from .formats import DEFAULT_DIGITS, clip, count, number, times
 from .notation import Notation
+from .readable import tidy
 
 __all__ = ["backprop", "formula", "quantity", "ordered_steps", "MAX_ROW_CHARS"]
 
@@ -42,7 +43,8 @@ def formula(bp: Backprop, step: Step, note: Notation | None = None) -> str:
         return f"{q} = 1{seed}"
     parts = []
     for t in step.terms:
-        factor = note.factor(t.factor) if t.factor is not None else f"∂{_edge(bp, step, t.other)}"
+        factor = note.factor(tidy(t.factor)) if t.factor is not None else \
+            f"∂{_edge(bp, step, t.other)}"
         other = quantity(bp, t.other)
         if factor == "1":
             parts.append(other)

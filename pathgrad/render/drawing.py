@@ -58,7 +58,7 @@ TITLE_PX = 16.0
 NODE_H = 30.0
 MARGIN = 24.0
 TITLE_H = 34.0
-HALO = 4.0  # white stroke around label text: the edge under it stops short of the text
+HALO = 5.0  # white stroke around label text: the edge under it stops short of the text
 PNG_SCALE = 1.5
 GROW_STEPS = 10
 
@@ -212,7 +212,8 @@ def _shape_size(node: Node) -> tuple[float, float]:
 def _label_box(text: str) -> tuple[float, float]:
     """The room a label takes: its measured width plus the halo, and never less than a plain
     estimate (0.6 em a character) so a browser's wider fallback font fits too."""
-    return max(text_width(text, LABEL_PX) + 6, 0.6 * LABEL_PX * len(text) + 2), LABEL_PX * 1.35
+    return max(text_width(text, LABEL_PX) + HALO + 2, 0.6 * LABEL_PX * len(text) + 2), \
+        LABEL_PX * 1.35
 
 
 def geometry(scene: Scene) -> Geometry:
@@ -291,18 +292,17 @@ def _attempt(scene: Scene, sizes: Mapping[str, tuple[float, float]], gap: float,
     # long edges may bend below the lowest node: the picture reaches down to them
     bottom = max([bottom] + [a[-1] + 8 for segs in routes.values() for _, a in segs])
     notes = []
-    for c, _row, text in scene.elided:
-        below = max((s.box[3] for n, s in shapes.items() if scene.nodes[n].column == c),
-                    default=y0)
-        notes.append((centres[c], below + 18, text))
-        bottom = max(bottom, below + 24)
+    for c, row, text in scene.elided:  # a row the layout left free, between the units
+        notes.append((centres[c], y0 + row * pitch + SMALL_PX * 0.35, text))
     bands = []
     for b in scene.bands:
         x1 = centres[b.first] - col_w[b.first] / 2
         x2 = centres[b.last] + col_w[b.last] / 2
         bands.append(((x1 + x2) / 2, MARGIN + TITLE_H + 12, b.text))
     legend_y = bottom + 26
-    width = max(right_edge + MARGIN, text_width(scene.title, TITLE_PX, "bold") + 2 * MARGIN,
+    notes_right = max([b[2] for s in shapes.values() for b in (s.extra, s.below) if b] or [0])
+    width = max(right_edge + MARGIN, notes_right + MARGIN,
+                text_width(scene.title, TITLE_PX, "bold") + 2 * MARGIN,
                 min(_legend_width(scene), 560.0) + 2 * MARGIN)
     rows = len(_legend_rows(scene, width - 2 * MARGIN))
     height = legend_y + 24.0 * rows + MARGIN
@@ -345,11 +345,16 @@ def _ports(scene: Scene, shapes: Mapping[str, Shape]) -> dict[tuple[str, str, st
     for side, groups in (("in", ins), ("out", outs)):
         for n, es in groups.items():
             s = shapes[n]
-            room = s.h * (0.5 if s.kind == "rect" else 0.55)
-            step = min(9.0, room / max(len(es), 1))
+            room = s.h * 0.3  # ports stay on the middle of the side
+            step = min(9.0, 2 * room / max(len(es), 1))
             ordered = sorted(es, key=lambda e: (toward(e, side), e.index))
+            # an edge arriving level with the shape keeps the middle, so it stays straight
+            level = [i for i, e in enumerate(ordered) if abs(toward(e, side) - s.cy) < 1]
+            mid = level[0] if level else (len(es) - 1) / 2
+            if level and max(abs(i - mid) for i in range(len(es))) * step > room:
+                mid = (len(es) - 1) / 2
             for i, e in enumerate(ordered):
-                out[(e.u, e.v, side)] = (i - (len(es) - 1) / 2) * step
+                out[(e.u, e.v, side)] = (i - mid) * step
     return out
 
 
@@ -359,9 +364,6 @@ def _side(s: Shape, dy: float, right: bool) -> float:
     if s.kind in ("circle", "ellipse"):
         ry = s.h / 2
         half = half * math.sqrt(max(0.0, 1 - (dy / ry) ** 2)) if abs(dy) < ry else 0.0
-    elif s.kind == "rect":
-        r = NODE_H / 2 if False else 0.0
-        half = half - r
     return s.cx + half if right else s.cx - half
 
 
@@ -625,6 +627,12 @@ def svg(scene: Scene, *, standalone: bool = True, prefix: str = "",
         colour = "#8b1a1a" if lab.lit else "#333333"
         cls = "edge-label on-path" if lab.lit else "edge-label"
         tip = f"<title>{escape(lab.full)}</title>" if lab.full else ""
+        # the halo: a white box under the text (a stroke alone lets the edge show between
+        # words), then a white stroke around the glyphs
+        inner = text_width(lab.text, LABEL_PX) + 4
+        out.append(f'<rect class="label-halo" x="{lab.x - inner / 2:.1f}" '
+                   f'y="{lab.y - LABEL_PX * 0.55:.1f}" width="{inner:.1f}" '
+                   f'height="{LABEL_PX * 1.1:.1f}" rx="3" fill="#ffffff"/>')
         out.append(
             f'<text class="{cls}" data-source={quoteattr(lab.u)} data-target={quoteattr(lab.v)} '
             f'x="{lab.x:.1f}" y="{lab.y + LABEL_PX * 0.35:.1f}" text-anchor="middle" '
@@ -882,12 +890,16 @@ def tikz(scene: Scene, names: dict[str, str], *, max_width_pt: float = 480,
     sit at the SVG's coordinates (1 px = 1 pt before the scaling); a unit gets the names
     of its z and a, weight labels their weight's name."""
     g = geo or geometry(scene)
+
+    def tex(name: str) -> str:  # a name missing from `names` is set upright, escaped
+        return names.get(name) or r"\mathrm{%s}" % name.replace("_", r"\_")
+
     scale = min(1.0, max_width_pt / g.width, max_height_pt / g.height)
     ids = {n: f"n{i}" for i, n in enumerate(scene.nodes)}
     out = [
         r"\scalebox{%.3f}{%%" % scale,
         r"\begin{tikzpicture}[x=1pt,y=-1pt,>=stealth,"
-        r"every node/.style={draw,inner sep=0pt,line width=0.6pt},"
+        r"every node/.style={draw,inner sep=0pt,line width=0.6pt,font=\Large},"
         r"input/.style={fill=pgInput,draw=pgInputLine},"
         r"param/.style={fill=pgParam,draw=pgParamLine},"
         r"node/.style={fill=white,draw=pgNodeLine},"
@@ -896,7 +908,7 @@ def tikz(scene: Scene, names: dict[str, str], *, max_width_pt: float = 480,
         r"lit/.style={draw=pgLit,line width=1.2pt},"
         r"edge/.style={->,draw=pgEdge,line width=0.6pt},"
         r"litedge/.style={->,draw=pgLit,line width=1.4pt},"
-        r"label/.style={draw=none,fill=white,inner sep=1pt,font=\footnotesize}]",
+        r"label/.style={draw=none,fill=white,inner sep=1pt,font=\normalsize}]",
         r"\path[use as bounding box] (0,0) rectangle (%.1f,%.1f);" % (g.width, g.height),
     ]
     for n, node in scene.nodes.items():
@@ -906,12 +918,21 @@ def tikz(scene: Scene, names: dict[str, str], *, max_width_pt: float = 480,
                                                                       "corners=3pt")
         size = ("minimum size=%.1fpt" % s.w if s.kind == "circle" else
                 "minimum width=%.1fpt,minimum height=%.1fpt" % (s.w, s.h))
-        text = "$%s$" % names.get(n, n)
+        text = "$%s$" % tex(n)
         if node.kind == "unit" and len(node.covers) >= 2 and node.parts and len(node.parts) == 2:
             z, a = node.covers[0], node.covers[1]
-            text = r"$%s\,|\,%s$" % (names.get(z, z), names.get(a, a))
+            text = r"$%s\,|\,%s$" % (tex(z), tex(a))
         out.append(r"\node[%s,%s,%s] (%s) at (%.1f,%.1f) {%s};"
                    % (shape, size, style, ids[n], s.cx, s.cy, text))
+        # a unit's biases above it, the loss's targets below it, as in the SVG
+        extra = node.covers[len(node.parts):] if node.kind == "unit" else node.covers[1:]
+        box = s.extra if node.kind == "unit" else s.below
+        if extra and box:
+            lead = "" if node.kind == "unit" else (r"\mbox{target%s }"
+                                                   % ("s" if len(extra) > 1 else ""))
+            out.append(r"\node[label] at (%.1f,%.1f) {$%s%s$};"
+                       % ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, lead,
+                          ",".join(tex(b) for b in extra)))
     for e in sorted(scene.edges, key=lambda e: e.lit):
         style = "litedge" if e.lit else "edge"
         out.append(r"\draw[%s] %s;" % (style, _tikz_path(g.routes[(e.u, e.v)])))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..analyses.exercise import Exercise, KeyPath, Variant, points
 from . import texmath as tm
-from .exercise_text import exact, key_number, regenerate
+from .exercise_text import KEY_DIGITS, exact, regenerate
 from .texmath import TexNotation
 
 __all__ = ["render"]
@@ -73,7 +73,7 @@ class _Page:
         for n, p in enumerate(v.paths, 1):
             out.append(self.block(p, n))
         if "values" in self.blank:
-            line = (rf"$= {key_number(v.gradient)}$" + _pt(1)) if self.key else RULE
+            line = (rf"$= {tm.number(v.gradient, KEY_DIGITS)}$" + _pt(1)) if self.key else RULE
             out.append(rf"\medskip\textbf{{Gradient:}} $\dfrac{{\partial {loss}}}"
                        rf"{{\partial {w}}}$ (the sum over the paths) \quad {line}" "\n\n")
         if self.key:
@@ -164,7 +164,7 @@ class _Page:
             partial = f"${tex.latex(p.factors[i])}$"
             cells.append(partial if key or "partials" not in self.blank else ROW)
             if "value" in cols:
-                cells.append(f"${key_number(p.factor_values[i])}$" if key else ROW)
+                cells.append(f"${tm.number(p.factor_values[i], KEY_DIGITS)}$" if key else ROW)
             if key:
                 cells.append("1")
             rows.append(" & ".join(cells) + r" \\ \hline")
@@ -172,6 +172,6 @@ class _Page:
                    + " & ".join(head) + r" \\ \hline" + "\n" + "\n".join(rows)
                    + "\n\\end{tabular}\n\n")
         if "values" in self.blank:
-            value = rf"$= {key_number(p.value)}$" + _pt(1) if key else RULE
+            value = rf"$= {tm.number(p.value, KEY_DIGITS)}$" + _pt(1) if key else RULE
             out.append(r"\smallskip Product along path %d: \quad %s" % (n, value) + "\n\n")
         return "".join(out)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from ..analyses.exercise import Exercise, KeyPath, Variant, points
-from .exercise_text import exact, key_number, regenerate
+from . import texmath as tm
+from .exercise_text import KEY_DIGITS, exact, regenerate
 from .texmath import TexNotation
 
 __all__ = ["render"]
@@ -65,7 +66,7 @@ def _page(ex: Exercise, v: Variant, key: bool, tex: TexNotation, source: str | N
     for n, p in enumerate(v.paths, 1):
         out.append(_block(p, n, key, blank, tex))
     if "values" in blank:
-        value = f"$= {key_number(v.gradient)}$ **[1 pt]**" if key else LINE
+        value = f"$= {tm.number(v.gradient, KEY_DIGITS)}$ **[1 pt]**" if key else LINE
         out.append(f"**Gradient** $\\partial {loss}/\\partial {w}$: {value}\n")
     if key:
         out.append(f"**Total: {points(v.paths, ex.blank)} points** (one per path found, per "
@@ -90,12 +91,12 @@ def _block(p: KeyPath, n: int, key: bool, blank: set[str], tex: TexNotation) -> 
         partial = "$" + tex.latex(p.factors[i]).replace("|", "\\vert ") + "$"
         cells.append(partial if key or "partials" not in blank else BLANK)
         if "values" in blank:
-            cells.append(f"${key_number(p.factor_values[i])}$" if key else BLANK)
+            cells.append(f"${tm.number(p.factor_values[i], KEY_DIGITS)}$" if key else BLANK)
         if key:
             cells.append("1")
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     if "values" in blank:
-        value = f"$= {key_number(p.value)}$ **[1 pt]**" if key else LINE
+        value = f"$= {tm.number(p.value, KEY_DIGITS)}$ **[1 pt]**" if key else LINE
         out.append(f"Product along path {n}: {value}\n")
     return "\n".join(out)

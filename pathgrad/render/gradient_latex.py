@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from ..analyses.gradient import Gradient
 from . import texmath as tm
-from .gradient_table import MAX_STEP_ROWS, _shown_steps
+from .gradient_table import (
+    GROUPED_NOTE,
+    MAX_STEP_ROWS,
+    _shown_steps,
+    count_span,
+    is_grouped,
+    param_groups,
+)
 from .texmath import TexNotation
 
-__all__ = ["render", "ROWS_LIMIT"]
-
-ROWS_LIMIT = 400  # params listed at most; a bigger net is summarised (JSON has every one)
+__all__ = ["render"]
 
 
 def _num(x: float | None) -> str:
@@ -20,17 +25,26 @@ def _num(x: float | None) -> str:
 
 def _gradient_table(gr: Gradient, tex: TexNotation) -> str:
     loss = tex.name(gr.loss)
+    if is_grouped(gr):  # as `show`: one row per name pattern
+        rows = [r"\begin{tabular}{lrrrr}", r"\hline",
+                rf"params & how many & $\partial {loss}/\partial p$ from \dots{{}} to & "
+                rf"largest $|\partial {loss}/\partial p|$ & paths to ${loss}$ \\", r"\hline"]
+        for g in param_groups(gr):
+            lo_hi = "---" if g.low is None else (
+                _num(g.low) if g.low == g.high else rf"{_num(g.low)} \dots{{}} {_num(g.high)}")
+            top = "---" if g.top is None else f"{_num(g.top_value)} (${tex.name(g.top)}$)"
+            rows.append(rf"\texttt{{{tm.text(g.pattern)}}} & {g.count:,} & {lo_hi} & {top} & "
+                        rf"{tm.text(count_span(g.paths_low, g.paths_high))} \\")
+        rows += [r"\hline", r"\end{tabular}", "",
+                 tm.prose(f"{len(gr.spec.params):,} {GROUPED_NOTE}.")]
+        return "\n".join(rows) + "\n"
     rows = [r"\begin{tabular}{lrrr}", r"\hline",
             rf"param $p$ & value & $\partial {loss}/\partial p$ & paths to ${loss}$ \\",
             r"\hline"]
-    params = list(gr.spec.params)
-    for p in params[:ROWS_LIMIT]:
+    for p in gr.spec.params:
         v = gr.values.get(p)
         rows.append(rf"${tex.name(p)}$ & {_num(None if v is None else float(v))} & "
                     rf"{_num(gr.gradient.get(p))} & {gr.paths.get(p, 0):,} \\")
-    if len(params) > ROWS_LIMIT:
-        rows.append(rf"\multicolumn{{4}}{{l}}{{\dots{{}} and {len(params) - ROWS_LIMIT:,} "
-                    r"more (--format json lists every one)} \\")
     rows += [r"\hline", r"\end{tabular}"]
     return "\n".join(rows) + "\n"
 
@@ -60,7 +74,8 @@ def render(gr: Gradient, fragment: bool = False) -> str:
     """A standalone document (pdflatex, texlive-latex-base only) or just the tables."""
     tex = TexNotation(gr.spec)
     loss = tex.name(gr.loss)
-    body = [r"\begin{center}", _gradient_table(gr, tex), r"\end{center}", ""]
+    center = r"\begin{center}\renewcommand{\arraystretch}{1.3}"  # room for w^{(1)}_{11}
+    body = [center, _gradient_table(gr, tex), r"\end{center}", ""]
     v = gr.verification
     body.append(("Verified: " if gr.verified else "NOT VERIFIED: ") + tm.prose(v.detail) + ".")
     body.append("")
@@ -69,7 +84,7 @@ def render(gr: Gradient, fragment: bool = False) -> str:
         body.append(rf"Gradient descent, $p \leftarrow p - \eta\,\partial {loss}/\partial p$ "
                     rf"with $\eta = {tm.number(gr.steps[0].lr)}$: {k} step{'s' * (k != 1)}, "
                     f"updating {n:,} param{'s' * (n != 1)}, every one from the same gradient.")
-        body += ["", r"\begin{center}", _steps_table(gr, tex), r"\end{center}", ""]
+        body += ["", center, _steps_table(gr, tex), r"\end{center}", ""]
     text = "\n".join(body) + "\n"
     if fragment:
         return text

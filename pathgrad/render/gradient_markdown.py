@@ -4,10 +4,40 @@ GitHub-flavoured tables."""
 from __future__ import annotations
 
 from ..analyses.gradient import Gradient
-from .gradient_table import MAX_STEP_ROWS, _shown_steps, number
+from .gradient_table import (
+    GROUPED_NOTE,
+    MAX_STEP_ROWS,
+    _shown_steps,
+    count_span,
+    is_grouped,
+    number,
+    param_groups,
+    span,
+)
 from .markdown import cell, text
 
 __all__ = ["render"]
+
+
+def _table(gr: Gradient, loss: str) -> list[str]:
+    """A row per param, or (as `show`, for big specs) a row per name pattern."""
+    if is_grouped(gr):
+        out = [f"{len(gr.spec.params):,} {text(GROUPED_NOTE)}:", "",
+               f"| params | how many | ∂{loss}/∂p from … to | largest \\|∂{loss}/∂p\\| | "
+               f"paths to {loss} |", "|:--|--:|--:|--:|--:|"]
+        for g in param_groups(gr):
+            top = "—" if g.top is None else f"{number(g.top_value)} ({cell(g.top)})"
+            out.append(f"| {cell(g.pattern)} | {g.count:,} | {span(g.low, g.high, 9)} | {top} | "
+                       f"{count_span(g.paths_low, g.paths_high)} |")
+        return out
+    out = [f"| param | value | ∂{loss}/∂param | paths to {loss} |", "|:--|--:|--:|--:|"]
+    for p in gr.spec.params:
+        v = gr.values.get(p)
+        g = gr.gradient.get(p)
+        out.append(f"| {cell(p)} | {number(None if v is None else float(v))} | "
+                   f"{number(g) if g is not None else cell(gr.notes.get(p, '—'))} | "
+                   f"{gr.paths.get(p, 0):,} |")
+    return out
 
 
 def render(gr: Gradient) -> str:
@@ -18,13 +48,7 @@ def render(gr: Gradient) -> str:
         out += [f"**{text(gr.spec.name)}**", ""]
     out += [f"{loss} = {number(gr.value)} at the point. Reverse mode: one sweep from {loss} back "
             "to every param; each δ is the sum over every path from its name.", "",
-            f"| param | value | ∂{loss}/∂param | paths to {loss} |", "|:--|--:|--:|--:|"]
-    for p in gr.spec.params:
-        v = gr.values.get(p)
-        g = gr.gradient.get(p)
-        out.append(f"| {cell(p)} | {number(None if v is None else float(v))} | "
-                   f"{number(g) if g is not None else cell(gr.notes.get(p, '—'))} | "
-                   f"{gr.paths.get(p, 0):,} |")
+            *_table(gr, loss)]
     v = gr.verification
     out += ["", (f"✓ **verified**: {text(v.detail)}" if gr.verified
                  else f"✗ **NOT VERIFIED**: {text(v.detail)}"), ""]

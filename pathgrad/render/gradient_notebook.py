@@ -1,14 +1,13 @@
-"""`pathgrad gradient` in Python and Jupyter: the record plus its renderings and hooks.
+"""`pathgrad gradient` in Python and Jupyter: the record plus its renderings and hooks
+(`matrix_notebook.Rendered`: to_text, to_json, _repr_html_, _repr_latex_, _repr_markdown_).
 
 >>> view = gradient("examples/mazur.yaml", lr=0.5, update="w*")
 >>> view
-<Gradient of E for 10 params at E = 0.298371, verified (sympy.diff); 1 step: E → 0.291028>
+<Gradient of E for 10 params at E = 0.298371, verified (symengine); 1 step: E → 0.291028>
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -18,12 +17,13 @@ from ..analyses.gradient import Gradient
 from ..analyses.gradient import gradient as _gradient
 from ..spec import Spec, load
 from . import formats
+from .matrix_notebook import Rendered, view_of
 
 __all__ = ["GradientView", "gradient", "wrap"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class GradientView(Gradient):
+class GradientView(Rendered, Gradient):
     """Every param's ∂loss/∂p, verified, and the descent steps, with renderings."""
 
     def __repr__(self) -> str:
@@ -34,15 +34,15 @@ class GradientView(Gradient):
         return (f"<Gradient of {self.loss} for {n:,} params at {self.loss} = "
                 f"{formats.number(self.value)}, {state}{steps}>")
 
-    def to_text(self, width: int = 100) -> str:
-        from rich.console import Console
-
+    def _rich(self) -> Any:
         from . import gradient_table
 
-        console = Console(record=True, width=width, color_system=None,
-                          file=open(os.devnull, "w"), highlight=False)  # noqa: SIM115
-        console.print(gradient_table.gradient(self))
-        return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+        return gradient_table.gradient(self)
+
+    def _fragment(self) -> str:
+        from . import gradient_html
+
+        return gradient_html.fragment(self)
 
     def to_latex(self, *, fragment: bool = False) -> str:
         from . import gradient_latex
@@ -54,22 +54,20 @@ class GradientView(Gradient):
 
         return gradient_markdown.render(self)
 
+    def to_html(self) -> str:
+        from . import gradient_html
+
+        return gradient_html.render(self)
+
     def to_dict(self) -> dict[str, Any]:
         from . import gradient_json
 
         return gradient_json.gradient(self)
 
-    def _repr_latex_(self) -> str:
-        return self.to_latex(fragment=True)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
 
 def wrap(gr: Gradient) -> GradientView:
-    if isinstance(gr, GradientView):
-        return gr
-    return GradientView(**{f.name: getattr(gr, f.name) for f in dataclasses.fields(gr)})
+    """The record `gr` with its renderings."""
+    return view_of(GradientView, gr)
 
 
 def gradient(spec: Spec | str, values: Mapping[str, object] | None = None, *,

@@ -3,6 +3,8 @@ verdict, and the gradient-descent steps with the loss before and after each."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
@@ -13,7 +15,8 @@ from .formats import count as big
 from .formats import number as _number
 from .overview import MAX_ROWS, pattern_of
 
-__all__ = ["gradient", "number", "MAX_STEP_COLUMNS", "MAX_STEP_ROWS", "DIGITS"]
+__all__ = ["gradient", "number", "param_groups", "is_grouped", "ParamGroup", "span",
+           "count_span", "MAX_STEP_COLUMNS", "MAX_STEP_ROWS", "DIGITS"]
 
 DIGITS = 9  # as Mazur's worked example prints its numbers: 0.358916480
 
@@ -48,8 +51,7 @@ def gradient(gr: Gradient) -> RenderableType:
         f"{gr.loss} = {number(gr.value)} at the point. Reverse mode: one sweep from {gr.loss} "
         f"back to all {n:,} param{'s' * (n != 1)} (δ_v = Σ over v's children c of δ_c·∂c/∂v), "
         "each δ the sum over every path from v.", style="dim"))
-    grouped = len(spec.inputs) + len(spec.params) + len(spec.nodes) > MAX_ROWS
-    parts.append(_grouped(gr) if grouped else _flat(gr))
+    parts.append(_grouped(gr) if is_grouped(gr) else _flat(gr))
     parts.append(_verdict(gr))
     if gr.steps:
         parts.append(Text(""))
@@ -75,32 +77,71 @@ def _flat(gr: Gradient) -> Table:
     return table
 
 
-def _grouped(gr: Gradient) -> RenderableType:
+@dataclass(frozen=True)
+class ParamGroup:
+    """The params of one name pattern (w1_*_*): how many, their gradients' range, the largest
+    |∂loss/∂p| and its param, their path counts' range. Every format groups with these."""
+
+    pattern: str  # the pattern, or the one name
+    count: int
+    low: float | None  # None: no entry has a value
+    high: float | None
+    top: str | None  # the param with the largest |∂loss/∂p|
+    top_value: float | None
+    paths_low: int
+    paths_high: int
+
+
+def is_grouped(gr: Gradient) -> bool:
+    """As `show`: a spec with more names than overview.MAX_ROWS gets a row per name pattern."""
+    spec = gr.spec
+    return len(spec.inputs) + len(spec.params) + len(spec.nodes) > MAX_ROWS
+
+
+def param_groups(gr: Gradient) -> list[ParamGroup]:
+    """The params grouped by name pattern, in declaration order."""
     groups: dict[str, list[str]] = {}
     for p in gr.spec.params:
         groups.setdefault(pattern_of(p), []).append(p)
+    out = []
+    for pattern, names in groups.items():
+        vals = [gr.gradient[p] for p in names if gr.gradient.get(p) is not None]
+        top = max(names, key=lambda p: abs(gr.gradient.get(p) or 0.0)) if vals else None
+        counts = [gr.paths.get(p, 0) for p in names]
+        out.append(ParamGroup(names[0] if len(names) == 1 else pattern, len(names),
+                              min(vals) if vals else None, max(vals) if vals else None, top,
+                              abs(gr.gradient[top] or 0.0) if top else None, min(counts),
+                              max(counts)))
+    return out
+
+
+def span(lo: float | None, hi: float | None, digits: int = 4) -> str:
+    """'lo … hi' (or one number) as text."""
+    if lo is None or hi is None:
+        return "—"
+    return number(lo, digits) if lo == hi else f"{number(lo, digits)} … {number(hi, digits)}"
+
+
+def count_span(lo: int, hi: int) -> str:
+    return big(lo) if lo == hi else f"{big(lo)} … {big(hi)}"
+
+
+GROUPED_NOTE = "params grouped by name pattern (* stands for an index); --format json lists " \
+    "every one"
+
+
+def _grouped(gr: Gradient) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("params")
     table.add_column("how many", justify="right")
     table.add_column(f"∂{gr.loss}/∂p from … to", justify="right")
     table.add_column("largest |∂E/∂p|".replace("E", gr.loss), justify="right")
     table.add_column(f"paths to {gr.loss}", justify="right")
-    for pattern, names in groups.items():
-        vals = [gr.gradient[p] for p in names if gr.gradient.get(p) is not None]
-        if vals:
-            lo, hi = min(vals), max(vals)
-            span = number(lo, 4) if lo == hi else f"{number(lo, 4)} … {number(hi, 4)}"
-            top = max(names, key=lambda p: abs(gr.gradient.get(p) or 0.0))
-            largest = f"{number(abs(gr.gradient[top] or 0.0), 4)} ({top})"
-        else:
-            span, largest = "—", "—"
-        counts = [gr.paths.get(p, 0) for p in names]
-        paths = big(min(counts)) if min(counts) == max(counts) else \
-            f"{big(min(counts))} … {big(max(counts))}"
-        table.add_row(names[0] if len(names) == 1 else pattern, f"{len(names):,}", span,
-                      largest, paths)
-    note = Text(f"{len(gr.spec.params):,} params grouped by name pattern (* stands for an index);"
-                " --format json lists every one", style="dim")
+    for g in param_groups(gr):
+        largest = "—" if g.top is None else f"{number(g.top_value, 4)} ({g.top})"
+        table.add_row(g.pattern, f"{g.count:,}", span(g.low, g.high), largest,
+                      count_span(g.paths_low, g.paths_high))
+    note = Text(f"{len(gr.spec.params):,} {GROUPED_NOTE}", style="dim")
     return Group(note, table)
 
 

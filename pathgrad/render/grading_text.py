@@ -46,6 +46,7 @@ def factor_message(f: FactorGrade, note: Notation) -> str:
     if f.given is not None and f.given.symbolic and f.given_value is not None:
         text += f" (= {num(f.given_value)} here)"
     extra = {"sign": "; the sign is wrong",
+             "undefined": " (it has no value at this point)",
              "point-only": "; equal at this point, but not the same function: it is wrong "
                            "elsewhere"}.get(f.reason or "")
     return text + (extra or "")

@@ -18,7 +18,7 @@ from . import scene as sc
 from .formats import Options
 from .notation import MathMLPrinter, Notation, display_name
 from .readable import Readable, readable
-from .table import chain_numbers, grouped_paths
+from .table import chain_numbers, grouped_paths, names_on_paths
 
 __all__ = ["render", "MathML", "DIRECT_TREE_LIMIT"]
 
@@ -171,7 +171,7 @@ def _values(ex: Explanation | TopPaths, mm: MathMLPrinter, opts: Options) -> lis
         nodes = forward_values(spec, ex.values) if len(spec.nodes) <= 2_000 else {}
     items += [(n, nodes.get(n)) for n in spec.graph.order if n in spec.nodes and n in nodes]
     if len(items) > 120:
-        on_paths = {x for p in ex.paths for x in p.nodes}
+        on_paths = names_on_paths(ex)  # type: ignore[arg-type]
         items = [it for it in items if it[0] in on_paths][:120]
     if not items:
         return []

@@ -167,8 +167,11 @@ var PathgradLive = (function () {
         svg.insertBefore(hits, firstNode);
       } else { svg.appendChild(hits); }
       svg.appendChild(layer);
-      var legend = svg.querySelector("g.legend");  // hidden by the page's style: drop its room
+      // the picture's own legend says "red: the weight's paths"; here colour is the sign of
+      // what the paths add (the page's legend says so): hide it and give back its room
+      var legend = svg.querySelector("g.legend");
       var box = legend && legend.getBBox ? legend.getBBox() : null;
+      if (legend) { legend.style.display = "none"; }
       var hgt = parseFloat(svg.getAttribute("height"));
       var vb0 = (svg.getAttribute("viewBox") || "").split(/[ ,]+/).map(Number);
       if (box && box.height > 0 && vb0.length === 4 && box.y > vb0[3] / 2) {
@@ -177,6 +180,21 @@ var PathgradLive = (function () {
         svg.setAttribute("height", String(hgt - cut));
       }
       hgt = parseFloat(svg.getAttribute("height"));
+      // fit the picture to its box, but never below 60%: a big net scrolls instead of
+      // shrinking its labels past reading
+      var fitWidth = parseFloat(svg.getAttribute("width"));
+      var fit = function () {
+        var room = svg.parentNode ? svg.parentNode.clientWidth - 2 : 0;
+        if (!room || !isFinite(fitWidth)) { return; }
+        var scale = Math.max(0.6, Math.min(1, room / fitWidth));
+        svg.style.maxWidth = "none";
+        svg.style.width = (fitWidth * scale).toFixed(0) + "px";
+        svg.style.height = "auto";
+      };
+      fit();
+      if (typeof ResizeObserver === "function" && svg.parentNode) {
+        new ResizeObserver(fit).observe(svg.parentNode);
+      }
       var vb = (svg.getAttribute("viewBox") || "").split(/[ ,]+/).map(Number);
       if (vb.length === 4 && isFinite(hgt)) {  // room for the numbers under the bottom row
         vb[3] += 10; svg.setAttribute("viewBox", vb.join(" "));

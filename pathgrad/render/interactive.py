@@ -275,7 +275,7 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
         from .drawing import svg as draw_svg
 
         label = "value" if len(edges) <= MAX_LABELLED_EDGES else "none"
-        scene = sc.build(spec, weight, label, network=net, values=leaf_values)
+        scene = sc.build(spec, weight, label, network=net, values=leaf_values, view="graph")
         svg = _contract_svg(draw_svg(scene, standalone=False, prefix=prefix), scene)
     title = (f"∂{loss}/∂{weight}, live: {len(paths):,} path{'s' if len(paths) != 1 else ''} "
              f"from {weight} to {loss}")
@@ -315,9 +315,31 @@ def _markup(spec: Spec, weight: str, paths: list[tuple[str, ...]], labels: dict[
         "param: every value, local partial, path and the gradient follow at once. "
         "<b>Click a node or an edge</b> in the picture to light the paths through it and keep "
         "only their rows (click it again, or press Esc, to see all). <b>Step through "
-        "backprop</b> below the picture with ◀ ▶ or the keys ← → and space.</p>")
-    out += ["</header>", '<div class="pg-layout">', '<aside class="pg-controls">',
-            "<h2>Values</h2>"]
+        "backprop</b> at the left with ◀ ▶ or the keys ← → and space.</p>")
+    out += ["</header>", '<div class="pg-layout">', '<aside class="pg-controls">']
+    # the steps sit first beside the picture (this column stays on screen), so each step's lit
+    # edges are seen as it is taken
+    mode = f"{prefix}mode"
+    out += [
+        '<section class="pg-steps">',
+        "<h2>Step through backprop</h2>",
+        '<div class="pg-modes">'
+        f'<label><input type="radio" class="pg-mode" name="{mode}" value="reverse" checked/> '
+        "backprop: δ, from the loss back</label>"
+        f'<label><input type="radio" class="pg-mode" name="{mode}" value="forward"/> '
+        "forward mode: ṫ, from the weight on</label></div>",
+        '<div class="pg-buttons">'
+        '<button type="button" id="step-reset" title="back to the start">↺ reset</button>'
+        '<button type="button" id="step-back" title="one step back (←)">◀ back</button>'
+        '<button type="button" class="pg-play" title="play (space)">▶ play</button>'
+        '<button type="button" id="step-next" class="pg-primary" title="next step (→)">'
+        "next ▶</button>"
+        f'<span class="pg-step-count">step 0 of {steps}</span></div>',
+        '<div class="pg-step-now" aria-live="polite"></div>',
+        '<ol class="pg-step-list"></ol>',
+        "</section>",
+    ]
+    out.append("<h2>Values</h2>")
     for kind, heading in (("input", "Inputs"), ("param", "Params")):
         group = [leaf for leaf in leaves if leaf["kind"] == kind]
         if not group:
@@ -358,26 +380,6 @@ def _markup(spec: Spec, weight: str, paths: list[tuple[str, ...]], labels: dict[
         out.append(f"<p>(The network has {len(names):,} names, too many to draw here.)</p>")
     out.append('<div class="pg-selection" aria-live="polite"></div>'
                '<button type="button" class="pg-clear" hidden>Show all paths</button>')
-    mode = f"{prefix}mode"
-    out += [
-        '<section class="pg-steps">',
-        "<h2>Step through backprop</h2>",
-        '<div class="pg-modes">'
-        f'<label><input type="radio" class="pg-mode" name="{mode}" value="reverse" checked/> '
-        "backprop (reverse mode): δ of each name, from the loss back</label>"
-        f'<label><input type="radio" class="pg-mode" name="{mode}" value="forward"/> '
-        "forward mode: ṫ of each name, from the weight on</label></div>",
-        '<div class="pg-buttons">'
-        '<button type="button" id="step-reset" title="back to the start">↺ reset</button>'
-        '<button type="button" id="step-back" title="one step back (←)">◀ back</button>'
-        '<button type="button" class="pg-play" title="play (space)">▶ play</button>'
-        '<button type="button" id="step-next" class="pg-primary" title="next step (→)">'
-        "next ▶</button>"
-        f'<span class="pg-step-count">step 0 of {steps}</span></div>',
-        '<div class="pg-step-now" aria-live="polite"></div>',
-        '<ol class="pg-step-list"></ol>',
-        "</section>",
-    ]
     out += ["<h2>The paths</h2>",
             "<p>Each path contributes the product of the local partials along it (loss side "
             "first). Click a row to light its path and see its formula.</p>"]

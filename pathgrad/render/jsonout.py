@@ -7,17 +7,15 @@ calls: toppaths_json, backprop_json, routes_json), never added by the command li
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..analyses.explanation import Explanation
-from ..analyses.lengths import LengthDistribution
-from ..analyses.toppaths import TopPaths
-from ..calculus import tree_size
-from ..spec import Spec
 from . import toppaths_json
-from .notation import Notation
-from .readable import readable
-from .routes_json import route_json
+
+if TYPE_CHECKING:
+    from ..analyses.explanation import Explanation
+    from ..analyses.lengths import LengthDistribution
+    from ..analyses.toppaths import TopPaths
+    from ..spec import Spec
 
 __all__ = ["explanation", "spec_summary", "top_paths", "dumps", "DIRECT_TREE_LIMIT"]
 
@@ -33,6 +31,8 @@ def _extras(out: dict[str, Any], lengths: LengthDistribution | None, routes: Any
     if lengths is not None:
         out["path_lengths"] = toppaths_json.path_lengths(lengths)
     if routes is not None:
+        from .routes_json import route_json
+
         out["path_routes"] = route_json(routes)
 
 
@@ -42,6 +42,11 @@ def explanation(ex: Explanation, lengths: LengthDistribution | None = None,
     sum, direct, value, verified, method; plus extra keys for people and tools, among them
     the forms shown to people: paths[factors_simplified] and direct_simplified (sympy's
     forms stay under factors and direct)."""
+    # sympy loads here, not with the module: `show --format json` needs none of it
+    from ..calculus import tree_size
+    from .notation import Notation
+    from .readable import readable
+
     note = Notation(ex.spec)
     read = readable(ex) if simplify else None
     in_leaves = tree_size(ex.direct, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT
@@ -128,9 +133,9 @@ def spec_summary(spec: Spec, lengths: LengthDistribution | None = None,
         "path_counts": {k: int(counts[k]) for k in [*spec.params, *spec.inputs]},
     }
     if len(spec.nodes) <= SHOW_VALUES_LIMIT:
-        from .numbers import forward_values
+        from .numbers import float_values
 
-        out["node_values"] = forward_values(spec, spec.values())
+        out["node_values"] = float_values(spec, spec.values())
     _extras(out, lengths, routes)
     return out
 

@@ -23,6 +23,7 @@ from . import formats, wording
 from . import texmath as tm
 from .formats import Options
 from .readable import Readable, readable
+from .table import names_on_paths
 from .texmath import Piece, TexNotation
 
 __all__ = ["render", "document", "fragment", "Writer", "BUDGET_EM", "SUM_PRODUCTS_LIMIT",
@@ -33,6 +34,7 @@ MATH_INDENT_EM = 2.0  # less the fleqn indent
 FRAGMENT_BUDGET_EM = 30.0  # the default article is 34.5 em wide: fragments fit it
 TAG_EM = 6.0  # room for a tag such as (Path 64) at the end of a first line
 SUM_PRODUCTS_LIMIT = 4  # more paths than this: the sum names the paths instead of repeating
+COMPACT_PATHS = 8  # more paths than this: each partial once, then a line per path
 DIRECT_LINES_LIMIT = 8  # a longer direct derivative is a sentence pointing to the JSON
 PICTURE_NAMES_LIMIT = 150  # a larger network would be unreadable at page size
 POINT_LIMIT = 120  # names in the values table at most
@@ -139,6 +141,53 @@ class Writer:
             rows.append("&= " + self.num(p.value, paren=False))
         elif p.note and self.notes:
             rows += self.text_rows(f"(no value: {p.note})")
+        return rows
+
+    def edge_rows(self) -> list[str]:
+        """Each local partial on the paths once (loss side first): ∂v/∂u = expression = value,
+        two side by side when they fit."""
+        order = {n: i for i, n in enumerate(self.ex.spec.graph.order)}
+        edges = {(u, v): f for p in self.ex.paths for v, u, f in p.factors_loss_first()}
+        values = self.edge_values()
+        items = []
+        for (u, v), f in sorted(edges.items(), key=lambda e: (-order.get(e[0][1], 0),
+                                                              -order.get(e[0][0], 0))):
+            x = values.get((u, v))
+            lhs = rf"\partial {self.tex.name(v)}/\partial {self.tex.name(u)} ="
+            pieces = self.tex.pieces(self.read.factor(f), self.budget - 4)
+            if x is not None:
+                pieces.append(Piece(self.num(x, paren=False), "="))
+            items.append((f"{lhs} {tm.join(pieces)}", lhs, pieces))
+        return self._side_by_side(items)
+
+    def route_rows(self) -> list[str]:
+        """Every path in one line (two side by side when they fit): route and value."""
+        items = []
+        for i, p in enumerate(self.ex.paths):
+            route = r" \to ".join(self.tex.name(x) for x in p.nodes)
+            value = self.num(p.value, paren=False) if p.value is not None else r"\text{—}"
+            head = rf"\text{{({i + 1})}}\;"
+            pieces = [Piece(self.tex.name(x), r"\to" if k else "") for k, x in enumerate(p.nodes)]
+            pieces.append(Piece(value, ":"))
+            items.append((rf"{head} {route}:\ {value}", head, pieces))
+        return self._side_by_side(items)
+
+    def _side_by_side(self, items: list[tuple[str, str, list[Piece]]]) -> list[str]:
+        """(math, lead, pieces) items, two to a row when they fit; one too wide for a row is
+        broken between its pieces."""
+        rows, k = [], 0
+        while k < len(items):
+            tex = items[k][0]
+            pair = f"{tex} \\qquad {items[k + 1][0]}" if k + 1 < len(items) else None
+            if pair is not None and tm.em(pair) <= self.budget - 1:
+                rows.append(f"&{pair}")
+                k += 2
+                continue
+            if tm.em(tex) <= self.budget:
+                rows.append(f"&{tex}")
+            else:
+                rows += self.block(items[k][2], items[k][1])
+            k += 1
         return rows
 
     def _number_sum(self, values: Sequence[float]) -> list[Piece]:
@@ -269,7 +318,7 @@ class Writer:
             node_values = ex.node_values
         nodes = [(n, node_values.get(n)) for n in spec.graph.order if n in spec.nodes
                  and n in node_values]
-        on_paths = {x for p in ex.paths for x in p.nodes}
+        on_paths = names_on_paths(ex)  # type: ignore[arg-type]
         out = []
         for title, items in (("At the point", leaves), ("Forward pass", nodes)):
             if len(items) > POINT_LIMIT:  # keep the names on the paths, then the first ones
@@ -345,10 +394,17 @@ class Writer:
         parts.append(rf"Each path from ${w}$ to ${loss}$ contributes the product of the local "
                      "partial derivatives along it, written from the loss side back to the "
                      "weight, then their values at the point.\n\n")
-        for i, p in enumerate(ex.paths):
-            route = r" \to ".join(self.tex.name(x) for x in p.nodes)
-            parts.append(rf"\textbf{{Path {i + 1}:}} ${route}$" + "\n")
-            parts.append(self.align(self.path_rows(i)))
+        if len(ex.paths) > COMPACT_PATHS:  # the partials once, then each path in one line
+            parts.append("The paths share their edges, so each local partial is written once "
+                         "with its value at the point; a path's value is the product of the "
+                         "partials along its route.\n")
+            parts.append(self.align(self.edge_rows()))
+            parts.append(self.align(self.route_rows()))
+        else:
+            for i, p in enumerate(ex.paths):
+                route = r" \to ".join(self.tex.name(x) for x in p.nodes)
+                parts.append(rf"\textbf{{Path {i + 1}:}} ${route}$" + "\n")
+                parts.append(self.align(self.path_rows(i)))
         if not ex.paths:
             parts.append(rf"${loss}$ does not depend on ${w}$: there are no paths." + "\n\n")
         parts.append("\\subsection*{The sum over paths}\n" if not self.top

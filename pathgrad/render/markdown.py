@@ -12,7 +12,7 @@ from ..analyses.toppaths import TopPaths
 from . import formats
 from .formats import Options
 from .latex import PICTURE_NAMES_LIMIT, Writer
-from .table import grouped_paths
+from .table import grouped_paths, names_on_paths
 
 __all__ = ["render", "text", "cell", "inline"]
 
@@ -55,7 +55,7 @@ def _values(tex: Writer) -> list[str]:
     items += [(n, nodes.get(n)) for n in spec.graph.order if n in spec.nodes and n in nodes]
     rest = 0
     if len(items) > POINT_LIMIT:
-        on_paths = {x for p in ex.paths for x in p.nodes}
+        on_paths = names_on_paths(ex)  # type: ignore[arg-type]
         keep = [it for it in items if it[0] in on_paths][:POINT_LIMIT]
         rest, items = len(items) - len(keep), keep
     if not items:

@@ -13,7 +13,9 @@ from rich.text import Text
 
 from ..analyses.matrix_bptt import BPTTForm, Step
 from .formats import count, number
-from .matrix_table import MATRIX_MAX, Equation, _column, _indent, bracket, delta_text
+from .matrix_table import MATRIX_MAX, Equation, bracket, delta_text, heading, verdict
+from .matrix_table import column as _column
+from .matrix_table import indent as _indent
 from .notation import Notation
 
 __all__ = ["table", "json_data"]
@@ -64,7 +66,11 @@ def json_data(bt: BPTTForm) -> dict[str, Any]:
     if bt.weight is not None:
         out["bridge"] = {"param": bt.weight, "value": bt.weight_value, "groups": [
             {"step": g.step, "node": g.node, "term": note.plain(g.term), "count": g.count,
-             "value": g.value, "listed_value": g.listed_value} for g in bt.groups]}
+             "value": g.value, "listed_value": g.listed_value,
+             "shared": [note.plain(f) for f in g.shared],
+             "next": [{"node": n.node, "edge": note.plain(n.edge), "term": note.plain(n.term),
+                       "count": n.count, "value": n.value, "listed_value": n.listed_value}
+                      for n in g.next]} for g in bt.groups]}
     return out
 
 
@@ -142,36 +148,44 @@ def _totals(bt: BPTTForm) -> list[RenderableType]:
 def _bridge(bt: BPTTForm, note: Notation) -> list[RenderableType]:
     w = bt.weight
     parts: list[RenderableType] = [Text(""), Text(
-        f"The bridge: ∂{bt.loss}/∂{w} as a sum over the steps where {w} enters", style="bold")]
+        f"The bridge: ∂{bt.loss}/∂{w} as a sum over the steps where {w} enters, each step's "
+        "paths grouped by the node they pass next", style="bold")]
     tbl = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     tbl.add_column("step")
-    tbl.add_column("enters")
+    tbl.add_column("enters · next", no_wrap=True)
     tbl.add_column("term")
     tbl.add_column("paths", justify="right")
     tbl.add_column("value", justify="right")
-    tbl.add_column("its paths, listed", justify="right")
+    tbl.add_column("listed", justify="right")
     for g in bt.groups:
-        tbl.add_row(str(g.step), g.node, _pr(note, g.term), count(g.count), number(g.value),
-                    number(g.listed_value))
+        tbl.add_row(Text(str(g.step), style="bold"), Text(g.node, style="bold"),
+                    Text(_pr(note, g.term), style="bold"), count(g.count), number(g.value),
+                    number(g.listed_value), end_section=not g.next)
+        if g.next:  # every path of the step shares ∂z/∂w and act′; then where it goes next
+            h = g.node.replace("z", "h", 1)
+            tbl.add_row("", Text(f"{g.node} → {h}", style="dim"),
+                        Text("·".join(note.factor(f) for f in g.shared) + " (shared)",
+                             style="dim"), "", "", "")
+        for i, n in enumerate(g.next):
+            tbl.add_row("", f"→ {n.node} via {n.edge}", delta_text(note.factor(n.term)),
+                        count(n.count), number(n.value), number(n.listed_value),
+                        end_section=i == len(g.next) - 1)
     parts.append(_indent(tbl, 2))
     total = sum(g.count for g in bt.groups)
     parts.append(_indent(Text(
         f"sum = {number(bt.weight_value)} over {count(total)} paths (g_t = ∂{bt.loss}/∂o_t). "
         "The same matrix W is used at every step, so its gradient adds one δ_t (h_{t−1})ᵀ per "
-        "step, and each step's term is exactly the sum of the paths entering there."), 2))
+        "step, and each step's term is exactly the sum of the paths entering there. Within a "
+        "step, a path leaves unit i along w_{m}_{i} into unit m of the next step (row i of Wᵀ) "
+        "or along v_i into the step's output: that is the transpose in δ_t = (Wᵀ δ_{t+1} + "
+        "v g_t) ⊙ act′(z_t). Each next-row's value includes its step's shared factors."), 2))
     return parts
 
 
 def table(bt: BPTTForm) -> RenderableType:
     """The terminal output."""
     note = Notation(bt.spec)
-    title = Text("Backprop through time in matrix form", style="bold")
-    if bt.spec.name:
-        title.append(f" — {bt.spec.name}")
-    title.append(f"  ({bt.spec.source})", style="dim")
-    parts: list[RenderableType] = [title]
-    for line in bt.spec.meta.get("summary") or ():
-        parts.append(Text(line, style="dim"))
+    parts = heading("Backprop through time in matrix form", bt.spec)
     parts.append(Text("Convention: " + bt.convention + ".", style="italic"))
     parts.append(Text(f"{bt.loss} = {number(bt.loss_value)} at the point; the equations run "
                       "from the last step back to the first."))
@@ -181,13 +195,5 @@ def table(bt: BPTTForm) -> RenderableType:
     if bt.weight is not None:
         parts += _bridge(bt, note)
     parts.append(Text(""))
-    v = bt.verification
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column()
-    grid.add_column()
-    if v.verified:
-        grid.add_row(Text("✓ verified", style="bold green"), Text(v.detail))
-    else:
-        grid.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
-    parts.append(grid)
+    parts.append(verdict(bt.verification))
     return Group(*parts)

@@ -5,19 +5,21 @@ grouped by the unit they pass next. Well-formed XML as well as HTML; everything 
 
 from __future__ import annotations
 
-import dataclasses
 import html as _html
 from collections.abc import Sequence
 
 import sympy as sp
 
-from ..analyses.matrix import Bridge, Layer, MatrixForm, delta_name
+from ..analyses.matrix import Bridge, Layer, MatrixForm
+from ..verify.methods import Verification
 from .formats import count, number
 from .html import CSS
+from .matrix_latex import with_deltas
 from .matrix_table import MATRIX_MAX, UNITS_MAX, _Printer, _shared, entry, sup
 from .notation import MathMLPrinter
 
-__all__ = ["render", "fragment", "mtable"]
+__all__ = ["render", "fragment", "mtable", "column", "math", "mo", "mn", "page", "ending",
+           "EXTRA_CSS"]
 
 EXTRA_CSS = """
 .pathgrad .eq { overflow-x: auto; overflow-y: hidden; margin: 0.4em 0 0.4em 1.5em;
@@ -29,11 +31,7 @@ EXTRA_CSS = """
 
 
 def _printer(mf: MatrixForm) -> MathMLPrinter:
-    names = dict(mf.spec.latex)
-    for layer in mf.layers:
-        for j in range(1, layer.units + 1):
-            names[delta_name(layer.layer, j)] = r"\delta^{(%d)}_{%d}" % (layer.layer, j)
-    return MathMLPrinter(dataclasses.replace(mf.spec, latex=names))
+    return MathMLPrinter(with_deltas(mf.spec, [(x.layer, x.units) for x in mf.layers]))
 
 
 def _m(inner: str, block: bool = False) -> str:
@@ -57,6 +55,9 @@ def mtable(rows: Sequence[Sequence[str]]) -> str:
 
 def _col(cells: Sequence[str]) -> str:
     return mtable([[c] for c in cells])
+
+
+column, math, mo, mn = _col, _m, _mo, _mn  # public: the rnn page is written with them
 
 
 def _sym(text: str, l: int | None = None, t: bool = False) -> str:  # noqa: E741
@@ -89,10 +90,11 @@ def _layer(mf: MatrixForm, layer: Layer, mm: MathMLPrinter, pr: _Printer) -> lis
     if l == L:
         if mf.softmax:
             ys = _mo("+").join(mm.name_markup(y) for y in mf.targets)
-            head = (_sym("δ", l) + _mo("=") + _sym("a", l) + "<mo>·</mo><mrow><mo>(</mo>" + ys
-                    + "<mo>)</mo></mrow>" + _mo("−") + "<mi>y</mi>")
+            head = (_sym("δ", l) + _mo("=") + _sym("a", l) + ("" if mf.delta_note else
+                    "<mo>·</mo><mrow><mo>(</mo>" + ys + "<mo>)</mo></mrow>")
+                    + _mo("−") + "<mi>y</mi>")
             label = "BP1 (softmax + cross-entropy)"
-            eq = (_col(deltas) + _mo("=") + _col([mm.markup(e) for e in layer.delta_expr])
+            eq = (_col(deltas) + _mo("=") + _col([mm.markup(e) for e in layer.shown_delta_expr])
                   if _draw(layer) else None)
         else:
             head = (_sym("δ", l) + _mo("=") + "<msub><mo>∇</mo><mi>a</mi></msub>" + E
@@ -117,13 +119,17 @@ def _layer(mf: MatrixForm, layer: Layer, mm: MathMLPrinter, pr: _Printer) -> lis
     if eq is not None:
         values = _col([_mn(x) for x in layer.delta_values])
         out.append(f'<div class="eq">{_m(eq + _mo("=") + values, block=True)}</div>')
+    if l == L and mf.softmax and mf.delta_note:
+        ys = " + ".join(esc(y) for y in mf.targets)
+        out.append(f'<p class="note">Why a{sup(l)} − y: a{sup(l)}·({ys}) − y is exact for any '
+                   f"targets, and here {ys} = 1 (the targets are numbers adding up to 1).</p>")
     if l < L:
         out.append(f'<p class="note">Row j of (W{sup(l + 1)})ᵀ: the weights that leave unit j '
                    f"of layer {l}, in the order of the unit of layer {l + 1} they enter.</p>")
     rows = ["<table><thead><tr><th>δ</th><th>in node names</th><th>value</th>"
             "<th>paths to the loss</th></tr></thead><tbody>"]
     for j in range(min(n, UNITS_MAX)):
-        rows.append(f"<tr><td>{_m(deltas[j])}</td><td>{_m(mm.markup(layer.delta_expr[j]))}"
+        rows.append(f"<tr><td>{_m(deltas[j])}</td><td>{_m(mm.markup(layer.shown_delta_expr[j]))}"
                     f'</td><td class="num">{esc(number(layer.delta_values[j]))}</td>'
                     f'<td class="num">{esc(count(layer.paths_per_delta[j]))}</td></tr>')
     rows.append("</tbody></table>")
@@ -211,20 +217,27 @@ def fragment(mf: MatrixForm) -> str:
                f"{esc(count(mf.listing_multiplications))}.</p>")
     if mf.bridge is not None:
         out += _bridge(mf, mf.bridge, mm, pr)
-    v = mf.verification
-    cls, mark = ("ok", "✓ verified") if v.verified else ("bad", "✗ NOT VERIFIED")
-    out.append(f'<p class="verdict {cls}">{mark}: {esc(v.detail)}</p>')
-    out.append(f"<footer>Written by pathgrad from {esc(mf.spec.source)}.</footer>")
-    out.append("</div>")
+    out += ending(mf.verification, mf.spec.source)
     return "\n".join(out)
+
+
+def page(title: str, body: str) -> str:
+    """A self-contained page around a fragment (the mlp's and the rnn's)."""
+    return "\n".join(['<!DOCTYPE html>', '<html lang="en">', "<head>",
+                      '<meta charset="utf-8"/>',
+                      '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
+                      f"<title>{_html.escape(title)}</title>", "</head>",
+                      '<body style="margin: 0; background: #ffffff;">', body,
+                      "</body>", "</html>"]) + "\n"
+
+
+def ending(v: Verification, source: str) -> list[str]:
+    """The verdict and the footer, then the fragment's closing tag."""
+    cls, mark = ("ok", "✓ verified") if v.verified else ("bad", "✗ NOT VERIFIED")
+    return [f'<p class="verdict {cls}">{mark}: {_html.escape(v.detail)}</p>',
+            f"<footer>Written by pathgrad from {_html.escape(source)}.</footer>", "</div>"]
 
 
 def render(mf: MatrixForm) -> str:
     """One self-contained page."""
-    title = _html.escape(f"Backprop in matrix form — {mf.spec.name or mf.spec.source}")
-    return "\n".join(['<!DOCTYPE html>', '<html lang="en">', "<head>",
-                      '<meta charset="utf-8"/>',
-                      '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
-                      f"<title>{title}</title>", "</head>",
-                      '<body style="margin: 0; background: #ffffff;">', fragment(mf),
-                      "</body>", "</html>"]) + "\n"
+    return page(f"Backprop in matrix form — {mf.spec.name or mf.spec.source}", fragment(mf))

@@ -7,28 +7,39 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
 from ..analyses.matrix import Bridge, Layer, MatrixForm, delta_name
+from ..spec import Spec
 from . import texmath as tm
 from .formats import count
 from .matrix_table import MATRIX_MAX
 from .texmath import Piece, TexNotation
 
-__all__ = ["render", "notation", "layer_section", "bmatrix", "BUDGET_EM"]
+__all__ = ["render", "notation", "layer_section", "bmatrix", "column", "align", "num",
+           "with_deltas", "BUDGET_EM"]
 
 BUDGET_EM = 38.0  # display math per line on A4 with 2 cm margins at 11 pt (44 em)
 
 
+def with_deltas(spec: Spec, sizes: Sequence[tuple[int, int]], scalar: bool = False,
+                extra: Mapping[str, str] | None = None) -> Spec:
+    """`spec` with display names for the δ symbols: δ^{(l)}_{j} for each (l, units) of
+    `sizes` (δ^{(l)} alone with `scalar`), plus `extra`; the LaTeX and MathML printers use it."""
+    names = dict(spec.latex)
+    for l, units in sizes:  # noqa: E741 - l is the layer (or step)
+        for j in range(1, units + 1):
+            names[delta_name(l, j)] = (r"\delta^{(%d)}" % l if scalar else
+                                       r"\delta^{(%d)}_{%d}" % (l, j))
+    names.update(extra or {})
+    return dataclasses.replace(spec, latex=names)
+
+
 def notation(mf: MatrixForm) -> TexNotation:
     """The spec's display names plus δ^{(l)}_{j} for the delta symbols."""
-    names = dict(mf.spec.latex)
-    for layer in mf.layers:
-        for j in range(1, layer.units + 1):
-            names[delta_name(layer.layer, j)] = r"\delta^{(%d)}_{%d}" % (layer.layer, j)
-    return TexNotation(dataclasses.replace(mf.spec, latex=names))
+    return TexNotation(with_deltas(mf.spec, [(x.layer, x.units) for x in mf.layers]))
 
 
 def entry_tex(mf: MatrixForm, br: Bridge, tex: TexNotation) -> str:
@@ -53,6 +64,9 @@ def _col(cells: Sequence[str]) -> str:
     return bmatrix([[c] for c in cells])
 
 
+column = _col  # public: the rnn renderers write their vectors with it
+
+
 def _vec(name: str, l: int) -> str:  # noqa: E741
     return f"{name}^{{({l})}}"
 
@@ -66,6 +80,10 @@ def _align(rows: Sequence[str], markdown: bool = False) -> str:
     return "\n$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$\n\n"
 
 
+align = _align  # public: shared with Markdown and the rnn renderer
+num = _num
+
+
 def _draw(layer: Layer) -> bool:
     return layer.units <= MATRIX_MAX and layer.fan_in <= MATRIX_MAX
 
@@ -73,7 +91,7 @@ def _draw(layer: Layer) -> bool:
 def _delta_pieces(mf: MatrixForm, layer: Layer, j: int, tex: TexNotation) -> list[Piece]:
     """δ^l_j in the order of its equation: ∂E/∂a · σ′ (BP1), (Σ_i w·δ) · σ′ (BP2)."""
     if layer.sigma_prime is None:  # softmax: the closed form
-        return tex.pieces(layer.delta_expr[j], BUDGET_EM - 12)
+        return tex.pieces(layer.shown_delta_expr[j], BUDGET_EM - 12)
     l = layer.layer  # noqa: E741
     if l == len(mf.layers):
         first = mf.grad_a[j]
@@ -104,11 +122,11 @@ def _layer(mf: MatrixForm, layer: Layer, tex: TexNotation, markdown: bool = Fals
     if l == L:
         if mf.softmax:
             ys = " + ".join(tex.name(y) for y in mf.targets)
-            rows.append(rf"&\delta^{{({l})}} = a^{{({l})}}\,({ys}) - y "
-                        r"\tag{BP1, softmax + cross-entropy}")
+            form = rf"a^{{({l})}} - y" if mf.delta_note else rf"a^{{({l})}}\,({ys}) - y"
+            rows.append(rf"&\delta^{{({l})}} = {form} \tag{{BP1, softmax + cross-entropy}}")
             if _draw(layer):
                 rows.append("&" + _col(deltas) + " = " + _col([tex.latex(e)
-                                                            for e in layer.delta_expr]))
+                                                            for e in layer.shown_delta_expr]))
         else:
             rows.append(rf"&\delta^{{({l})}} = \nabla_a {E} \odot \sigma'(z^{{({l})}}) "
                         r"\tag{BP1}")
@@ -127,6 +145,10 @@ def _layer(mf: MatrixForm, layer: Layer, tex: TexNotation, markdown: bool = Fals
         rows.append("&" + r"\phantom{" + _col(deltas) + "} = "
                     + _col([_num(x) for x in layer.delta_values]))
     out.append(_align(rows, markdown))
+    if l == L and mf.softmax and mf.delta_note:
+        ys = " + ".join(tex.name(y) for y in mf.targets)
+        out.append(rf"Why $a^{{({l})}} - y$: $a^{{({l})}}\,({ys}) - y$ is exact for any targets, "
+                   rf"and here ${ys} = 1$ (the targets are numbers adding up to 1)." + "\n\n")
     # each δ written out, with its path count
     lines = []
     for j in range(min(n, 12)):
@@ -196,7 +218,7 @@ def _bridge(mf: MatrixForm, br: Bridge, tex: TexNotation) -> str:
                    r"enters:" + "\n\n")
     else:
         out.append(r"Grouped by the output it reaches the loss from:" + "\n\n")
-    out.append("\\begin{center}\n\\begin{tabular}{lrlr}\n\\hline\n"
+    out.append("\\begin{center}\\renewcommand{\\arraystretch}{1.3}\n\\begin{tabular}{lrlr}\n\\hline\n"
                r"next unit & paths & the group adds up to & value \\" + "\n\\hline\n")
     for g in br.groups:
         via = rf" via ${tex.latex(g.edge)}$" if g.edge is not None else ""

@@ -1,11 +1,15 @@
 """`pathgrad matrix` in Python and Jupyter: the analysis record plus its renderings.
 
-`analyses.matrix.MatrixForm` is a plain record; `MatrixView` adds `to_text()`, `to_latex()`,
-`to_markdown()`, `to_html()`, `to_json()` and the Jupyter hooks, which call those.
+`analyses.matrix.MatrixForm` (an mlp) and `analyses.matrix_bptt.BPTTForm` (an rnn) are plain
+records; `MatrixView` and `BPTTView` add `to_text()`, `to_latex()`, `to_markdown()`,
+`to_html()`, `to_json()` and the Jupyter hooks, which call those. `Rendered` is the part every
+view shares (`gradient_notebook.GradientView` too).
 
 >>> view = matrix("examples/mazur.yaml", weight="w1_1_1")
 >>> view
 <MatrixForm examples/mazur.yaml: 2 layers, ∂E/∂w1_1_1 = 0.000438568 (2 paths), verified (exact)>
+>>> matrix("examples/rnn_width2.yaml")
+<BPTTForm examples/rnn_width2.yaml: 3 steps, verified (modular)>
 """
 
 from __future__ import annotations
@@ -14,37 +18,93 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from ..analyses.matrix import MatrixForm, matrix_form
+from ..analyses.matrix import MatrixForm
+from ..analyses.matrix_bptt import BPTTForm, matrix_or_bptt
 from ..spec import Spec, load
 from . import formats
 
-__all__ = ["MatrixView", "matrix", "wrap"]
+__all__ = ["MatrixView", "BPTTView", "Rendered", "matrix", "wrap", "view_of"]
+
+R = TypeVar("R")
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class MatrixView(MatrixForm):
-    """BP1–BP4 of an mlp, checked, with its renderings."""
+class Rendered:
+    """The renderings every view shares; a view supplies `_rich()` (the terminal renderable),
+    `to_latex`, `to_markdown`, `to_dict` and `_fragment()` (the HTML `<div>`)."""
 
-    def __repr__(self) -> str:
-        state = f"verified ({self.method})" if self.verified else "NOT VERIFIED"
-        br = self.bridge
-        about = (f", ∂{self.loss}/∂{br.param} = {formats.number(br.value)} "
-                 f"({br.path_count:,} path{'s' * (br.path_count != 1)})" if br else "")
-        return (f"<MatrixForm {self.spec.source}: {len(self.layers)} layer"
-                f"{'s' * (len(self.layers) != 1)}{about}, {state}>")
+    def _rich(self) -> Any:
+        raise NotImplementedError
+
+    def _fragment(self) -> str:
+        raise NotImplementedError
+
+    def to_latex(self, *, fragment: bool = False) -> str:
+        raise NotImplementedError
+
+    def to_markdown(self) -> str:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     def to_text(self, width: int = 100) -> str:
         """The terminal output as plain text, `width` columns wide."""
         from rich.console import Console
 
+        with open(os.devnull, "w") as sink:
+            console = Console(record=True, width=width, color_system=None, file=sink,
+                              highlight=False)
+            console.print(self._rich())
+        return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+    def to_json(self) -> str:
+        from . import jsonout
+
+        return jsonout.dumps(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        return self._fragment()
+
+    def _repr_latex_(self) -> str:
+        return self.to_latex(fragment=True)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+def view_of(cls: type[R], record: Any) -> R:
+    """`record` (a dataclass) as its view class `cls`, field for field."""
+    if isinstance(record, cls):
+        return record
+    return cls(**{f.name: getattr(record, f.name) for f in dataclasses.fields(record)})
+
+
+def _state(record: Any) -> str:
+    return f"verified ({record.method})" if record.verified else "NOT VERIFIED"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class MatrixView(Rendered, MatrixForm):
+    """BP1–BP4 of an mlp, checked, with its renderings."""
+
+    def __repr__(self) -> str:
+        br = self.bridge
+        about = (f", ∂{self.loss}/∂{br.param} = {formats.number(br.value)} "
+                 f"({br.path_count:,} path{'s' * (br.path_count != 1)})" if br else "")
+        return (f"<MatrixForm {self.spec.source}: {len(self.layers)} layer"
+                f"{'s' * (len(self.layers) != 1)}{about}, {_state(self)}>")
+
+    def _rich(self) -> Any:
         from . import matrix_table
 
-        console = Console(record=True, width=width, color_system=None,
-                          file=open(os.devnull, "w"), highlight=False)  # noqa: SIM115
-        console.print(matrix_table.matrix(self))
-        return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+        return matrix_table.matrix(self)
+
+    def _fragment(self) -> str:
+        from . import matrix_html
+
+        return matrix_html.fragment(self)
 
     def to_latex(self, *, fragment: bool = False) -> str:
         from . import matrix_latex
@@ -66,32 +126,56 @@ class MatrixView(MatrixForm):
 
         return matrix_json.matrix(self)
 
-    def to_json(self) -> str:
-        from . import jsonout
 
-        return jsonout.dumps(self.to_dict())
+@dataclass(frozen=True, repr=False, eq=False)
+class BPTTView(Rendered, BPTTForm):
+    """Backprop through time of an rnn in matrix form, checked, with its renderings."""
 
-    def _repr_html_(self) -> str:
-        from . import matrix_html
+    def __repr__(self) -> str:
+        about = (f", ∂{self.loss}/∂{self.weight} = {formats.number(self.weight_value)}"
+                 if self.weight else "")
+        return (f"<BPTTForm {self.spec.source}: {len(self.steps)} step"
+                f"{'s' * (len(self.steps) != 1)}{about}, {_state(self)}>")
 
-        return matrix_html.fragment(self)
+    def _rich(self) -> Any:
+        from . import matrix_bptt
 
-    def _repr_latex_(self) -> str:
-        return self.to_latex(fragment=True)
+        return matrix_bptt.table(self)
 
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
+    def _fragment(self) -> str:
+        from . import matrix_bptt_html
+
+        return matrix_bptt_html.fragment(self)
+
+    def to_latex(self, *, fragment: bool = False) -> str:
+        from . import matrix_bptt_latex
+
+        return matrix_bptt_latex.render(self, fragment=fragment)
+
+    def to_markdown(self) -> str:
+        from . import matrix_bptt_latex
+
+        return matrix_bptt_latex.markdown(self)
+
+    def to_html(self) -> str:
+        from . import matrix_bptt_html
+
+        return matrix_bptt_html.render(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from . import matrix_bptt
+
+        return matrix_bptt.json_data(self)
 
 
-def wrap(mf: MatrixForm) -> MatrixView:
+def wrap(mf: MatrixForm | BPTTForm) -> MatrixView | BPTTView:
     """The record `mf` with its renderings."""
-    if isinstance(mf, MatrixView):
-        return mf
-    return MatrixView(**{f.name: getattr(mf, f.name) for f in dataclasses.fields(mf)})
+    return view_of(BPTTView, mf) if isinstance(mf, BPTTForm) else view_of(MatrixView, mf)
 
 
 def matrix(spec: Spec | str, weight: str | None = None,
-           values: Mapping[str, object] | None = None) -> MatrixView:
-    """`analyses.matrix.matrix_form` of a spec (or a path or YAML text), with renderings."""
+           values: Mapping[str, object] | None = None) -> MatrixView | BPTTView:
+    """The matrix form of a spec (or a path or YAML text) with renderings: BP1–BP4 for an
+    mlp, backprop through time for an rnn (`analyses.matrix_bptt.matrix_or_bptt`)."""
     s = spec if isinstance(spec, Spec) else load(spec)
-    return wrap(matrix_form(s, values, weight=weight))
+    return wrap(matrix_or_bptt(s, values, weight=weight))

@@ -18,11 +18,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analyses.matrix import Bridge, Layer, MatrixForm
+from ..spec import Spec
+from ..verify.methods import Verification
 from .formats import count as big
 from .formats import number
 from .notation import Notation
 
-__all__ = ["matrix", "Equation", "bracket", "sup", "MATRIX_MAX", "UNITS_MAX", "delta_text"]
+__all__ = ["matrix", "Equation", "bracket", "column", "indent", "heading", "verdict", "sup",
+           "MATRIX_MAX", "UNITS_MAX", "delta_text"]
 
 MATRIX_MAX = 5  # matrices with more rows or columns than this are not drawn (JSON has them)
 UNITS_MAX = 8  # δ lines per layer at most
@@ -71,6 +74,9 @@ def bracket(cells: Sequence[Sequence[str]], right: bool = False) -> Block:
 
 def _column(items: Sequence[str], right: bool = False) -> Block:
     return bracket([[x] for x in items], right)
+
+
+column = _column  # public: the rnn renderer draws with it too
 
 
 def _width(block: Block) -> int:
@@ -126,14 +132,32 @@ class Equation:
                 yield Text(line.rstrip(), no_wrap=False)
 
 
-def _title(mf: MatrixForm) -> RenderableType:
-    title = Text("Backprop in matrix form (Nielsen's BP1–BP4)", style="bold")
-    if mf.spec.name:
-        title.append(f" — {mf.spec.name}")
-    title.append(f"  ({mf.spec.source})", style="dim")
+def heading(what: str, spec: Spec) -> list[RenderableType]:
+    """The title line (what, the spec's name and file) and the builder's summary lines."""
+    title = Text(what, style="bold")
+    if spec.name:
+        title.append(f" — {spec.name}")
+    title.append(f"  ({spec.source})", style="dim")
     parts: list[RenderableType] = [title]
-    for line in mf.spec.meta.get("summary") or ():
+    for line in spec.meta.get("summary") or ():
         parts.append(Text(line, style="dim"))
+    return parts
+
+
+def verdict(v: Verification) -> RenderableType:
+    """✓ verified (or ✗ NOT VERIFIED) and the detail, side by side."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column()
+    grid.add_column()
+    if v.verified:
+        grid.add_row(Text("✓ verified", style="bold green"), Text(v.detail))
+    else:
+        grid.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
+    return grid
+
+
+def _title(mf: MatrixForm) -> RenderableType:
+    parts = heading("Backprop in matrix form (Nielsen's BP1–BP4)", mf.spec)
     parts.append(Text(
         "Convention (Nielsen): w{l}_{j}_{k} joins unit k of layer l−1 to unit j of layer l, so "
         "in W^l row j is the unit a weight enters and column k the unit it leaves; z^l = W^l "
@@ -172,11 +196,17 @@ def _layer(mf: MatrixForm, layer: Layer, pr: _Printer) -> list[RenderableType]:
     if l == L:
         if mf.softmax:
             ys = " + ".join(mf.targets)
-            parts.append(Text(f" BP1  softmax + cross-entropy: δ{sup(l)} = a{sup(l)}·({ys}) − y "
+            form = f"a{sup(l)} − y" if mf.delta_note else f"a{sup(l)}·({ys}) − y"
+            parts.append(Text(f" BP1  softmax + cross-entropy: δ{sup(l)} = {form} "
                               f"(the softmax couples the outputs through s{l}, so δ is "
                               f"J_softmaxᵀ ∇ₐ{loss}, not an elementwise ⊙)"))
+            if mf.delta_note:
+                parts.append(_indent(Text(f"why a{sup(l)} − y: a{sup(l)}·({ys}) − y is exact "
+                                          f"for any targets, and here {ys} = 1 (the targets "
+                                          "are numbers adding up to 1)", style="dim")))
             if draw:
-                parts.append(Equation([d_vec, "=", _column([pr(e) for e in layer.delta_expr]),
+                parts.append(Equation([d_vec, "=",
+                                       _column([pr(e) for e in layer.shown_delta_expr]),
                                        "=", _values(layer.delta_values)]))
         else:
             parts.append(Text(f" BP1  δ{sup(l)} = ∇ₐ{loss} ⊙ σ′(z{sup(l)})   "
@@ -233,7 +263,7 @@ def _delta_formula(mf: MatrixForm, layer: Layer, j: int, pr: _Printer) -> str:
     """δ^l_j in the order of the equation: (Σ_i w·δ)·σ′ (BP2), ∂E/∂a·σ′ (BP1)."""
     l = layer.layer  # noqa: E741
     if layer.sigma_prime is None:  # softmax: the closed form
-        return pr(layer.delta_expr[j])
+        return pr(layer.shown_delta_expr[j])
     sigma = pr.factor(layer.sigma_prime[j])
     if l == len(mf.layers):
         return f"{pr.factor(mf.grad_a[j])}·{sigma}"
@@ -247,6 +277,9 @@ def _indent(r: RenderableType, by: int = 6) -> RenderableType:
     from rich.padding import Padding
 
     return Padding(r, (0, 0, 0, by))
+
+
+indent = _indent  # public: the rnn renderer indents with it too
 
 
 def _bridge(mf: MatrixForm, br: Bridge, pr: _Printer) -> list[RenderableType]:
@@ -413,13 +446,5 @@ def matrix(mf: MatrixForm) -> RenderableType:
     if mf.bridge is not None:
         parts += _bridge(mf, mf.bridge, pr)
     parts.append(Text(""))
-    v = mf.verification
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column()
-    grid.add_column()
-    if v.verified:
-        grid.add_row(Text("✓ verified", style="bold green"), Text(v.detail))
-    else:
-        grid.add_row(Text("✗ NOT VERIFIED", style="bold red"), Text(v.detail, style="red"))
-    parts.append(grid)
+    parts.append(verdict(mf.verification))
     return Group(*parts)

@@ -59,9 +59,9 @@ def spec_overview(spec: Spec, digits: int | None = None) -> RenderableType:
             if name in initialized:
                 shown = f"{shown} (init)"
             leaves.add_row(Text(name), kind, shown, f"{counts[name]:,}")
-    from .numbers import forward_values
+    from .numbers import float_values
 
-    values = forward_values(spec, spec.values())
+    values = float_values(spec, spec.values())
     nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     nodes.add_column("node")
     nodes.add_column("expression")

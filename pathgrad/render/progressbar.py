@@ -73,7 +73,8 @@ class RichReporter(Reporter):
 
         self.delay = delay
         self.lock = threading.Lock()
-        self.bars = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+        self.bars = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False),
+                             BarColumn(),
                              MofNCompleteColumn(), TimeElapsedColumn(),
                              console=Console(stderr=True), transient=True)
         self.live = 0

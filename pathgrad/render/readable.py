@@ -27,15 +27,16 @@ import sympy as sp
 
 from ..analyses.explanation import Explanation
 from ..analyses.toppaths import TopPaths
-from ..calculus import Network, rewrite, tree_size
+from ..calculus import Network, rewrite, sum_index, tree_size
 from ..verify.methods import verify
 
-__all__ = ["Readable", "readable", "simplify", "BUDGET_SECONDS", "MAX_TREE"]
+__all__ = ["Readable", "readable", "simplify", "tidy", "BUDGET_SECONDS", "MAX_TREE"]
 
-BUDGET_SECONDS = 4.0  # CPU seconds for all the simplifications of one explanation
+BUDGET_SECONDS = 3.0  # CPU seconds for all the simplifications of one explanation
 MAX_TREE = 400  # larger expressions are shown as sympy wrote them
 PROOF_TREE = 2_000  # exact proofs (expand, cancel) on trees up to this size
 MAX_FACTORS = 2_000  # distinct local partials simplified at most
+FACTOR_TREE = 150  # a local partial larger than this is shown as sympy wrote it
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,29 @@ class _Rules:
                 if den != 1 and num.args:
                     self.backwards.append((num, sym[n] * den))
         self.node_subs = {sym[n]: c for n, c in self.composed.items() if c is not sym[n]}
+        # node expressions in names, to fold a1 + h2 + h3 back into a3 (a3 = a2 + h3, …)
+        self.names_table = {e: sym[n] for n, e in net.exprs.items()
+                            if e.args and n in self.composed and n != weight}
+        self.sums = sum_index(self.names_table)
         # nearest the loss first: collect a·(y1 + y2) before the factors further back
         self.nodes = [sym[n] for n in reversed(list(net.exprs)) if n in self.composed]
+
+    def _fold(self, expr: sp.Expr) -> sp.Expr:
+        for _ in range(6):  # each pass folds one level: a1 + h2 → a2, then a2 + h3 → a3
+            new = rewrite(expr, self.names_table, self.sums)
+            if new == expr:
+                break
+            expr = new
+        return expr
+
+    def fold(self, expr: sp.Expr) -> sp.Expr:
+        """Sums of node names folded into the node they define, also when negated:
+        y − a1 − h2 − h3 → y − a3."""
+        def one(add: sp.Expr) -> sp.Expr:
+            plus, minus = self._fold(add), -self._fold(-add)
+            return min((plus, minus), key=lambda e: (sp.count_ops(e), len(str(e))))
+
+        return self._fold(expr).replace(lambda e: isinstance(e, sp.Add), one)
 
     def in_names(self, expr: sp.Expr) -> sp.Expr:
         out = rewrite(expr, self.table)
@@ -87,7 +109,8 @@ class _Rules:
                 out = out.subs(old, new)
         return out
 
-    def proved(self, raw: sp.Expr, new: sp.Expr, used_definitions: bool) -> bool:
+    def proved(self, raw: sp.Expr, new: sp.Expr, used_definitions: bool,
+               thorough: bool = True) -> bool:
         try:
             if sp.expand(raw - new) == 0:
                 return True
@@ -96,10 +119,13 @@ class _Rules:
         if not used_definitions:
             return False
         lhs, rhs = raw.xreplace(self.node_subs), new.xreplace(self.node_subs)
-        if tree_size(lhs, PROOF_TREE) + tree_size(rhs, PROOF_TREE) <= PROOF_TREE:
+        limit = PROOF_TREE if thorough else PROOF_TREE // 4
+        if tree_size(lhs, limit) + tree_size(rhs, limit) <= limit:
             # exp(a + b) = exp(a)·exp(b) by expand, then a rational function in the atoms
             if sp.cancel(sp.together(sp.expand(lhs - rhs))) == 0:
                 return True
+        if not thorough:  # a local partial: exact proofs only, each a fraction of a second
+            return False
         v = verify(self.net, self.weight, new, lhs, self.composed)
         return v.verified and v.method in ("exact", "modular")
 
@@ -109,10 +135,11 @@ def _size(expr: sp.Expr) -> tuple[int, int]:
 
 
 def simplify(expr: sp.Expr, rules: _Rules | None, deadline: float,
-             leaves: sp.Expr | None = None) -> sp.Expr:
+             leaves: sp.Expr | None = None, *, max_tree: int = MAX_TREE,
+             thorough: bool = True) -> sp.Expr:
     """The shortest proved-equal reading of `expr`, or `expr` itself. `leaves` is the same
     expression written in leaves (sympy's direct derivative), read into names afresh."""
-    if not expr.args or tree_size(expr, MAX_TREE) > MAX_TREE:
+    if not expr.args or tree_size(expr, max_tree) > max_tree:
         return expr
     best, best_size = expr, _size(expr)
     tries: list[tuple[str, bool]] = [("factor_terms", False)]
@@ -139,20 +166,57 @@ def simplify(expr: sp.Expr, rules: _Rules | None, deadline: float,
                     cand = sp.factor_terms(sp.collect(sp.expand(base), nodes))
         except (RecursionError, MemoryError, sp.PolynomialError):  # pragma: no cover
             continue
+        if rules is not None:
+            folded = rules.fold(cand)
+            if folded != cand:
+                cand, definitions = folded, True
+        cand = _fewer_minus(cand)
         size = _size(cand)
         shorter = size[0] < best_size[0] if definitions else size < best_size
-        if shorter and rules_proved(rules, expr, cand, definitions):
+        if shorter and time.process_time() <= deadline and \
+                rules_proved(rules, expr, cand, definitions, thorough):
             best, best_size = cand, size
     return best
 
 
-def rules_proved(rules: _Rules | None, raw: sp.Expr, new: sp.Expr, definitions: bool) -> bool:
+def _fewer_minus(expr: sp.Expr) -> sp.Expr:
+    """−A·(y − a) → A·(a − y): a leading minus moved into a sum that reads better negated."""
+    if not isinstance(expr, sp.Mul):
+        return expr
+    coeff, rest = expr.as_coeff_Mul()
+    if coeff >= 0:
+        return expr
+    for f in sp.Mul.make_args(rest):
+        if isinstance(f, sp.Add) and 2 * sum(t.could_extract_minus_sign() for t in f.args) \
+                >= len(f.args):
+            flipped = sp.Add(*(-t for t in f.args))
+            return sp.Mul(-coeff, *(flipped if g is f else g for g in sp.Mul.make_args(rest)))
+    return expr
+
+
+def rules_proved(rules: _Rules | None, raw: sp.Expr, new: sp.Expr, definitions: bool,
+                 thorough: bool = True) -> bool:
     if rules is None:
         try:
             return sp.expand(raw - new) == 0
         except (RecursionError, MemoryError):  # pragma: no cover
             return False
-    return rules.proved(raw, new, definitions)
+    return rules.proved(raw, new, definitions, thorough)
+
+
+_TIDY: dict[sp.Basic, sp.Expr] = {}
+TIDY_SECONDS = 0.2  # per expression, for tables without an explanation (backprop)
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """`expr` with constants cancelled and common factors pulled out, when that is shorter
+    (pure algebra, proved by expand; no network definitions): 2·(a2 − y) for 2·a2 − 2·y."""
+    hit = _TIDY.get(expr)
+    if hit is None:
+        if len(_TIDY) > 10_000:
+            _TIDY.clear()
+        hit = _TIDY[expr] = simplify(expr, None, time.process_time() + TIDY_SECONDS)
+    return hit
 
 
 _CACHE: dict[int, tuple[object, Readable]] = {}  # id → (explanation kept alive, result)
@@ -180,7 +244,7 @@ def readable(ex: Explanation | TopPaths, budget: float = BUDGET_SECONDS) -> Read
     elif tree_size(ex.direct_names, MAX_TREE) > MAX_TREE:
         note = "too large to simplify"
     elif time.process_time() > deadline:
-        note = f"not simplified within {budget:g} s"
+        note = f"not simplified within the time budget of {budget:g} s"
     else:
         new = simplify(ex.direct_names, rules, deadline, ex.direct)
         if new != ex.direct_names:
@@ -194,7 +258,7 @@ def readable(ex: Explanation | TopPaths, budget: float = BUDGET_SECONDS) -> Read
             seen.add(f)
             if time.process_time() > deadline:
                 break
-            new = simplify(f, rules, deadline)
+            new = simplify(f, rules, deadline, max_tree=FACTOR_TREE, thorough=False)
             if new is not f and new != f:
                 factors[f] = new
     out = Readable(factors, direct, note)

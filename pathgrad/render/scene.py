@@ -350,9 +350,11 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
     lit_nodes = {x for e in lit for x in e} | ({weight} if weight else set())
     graph = spec.graph
     edges = [(u, v) for v in graph.order for u in graph.deps(v)]
-    labels: dict[tuple[str, str], str] = {}
-    net = None
-    if label != "none" and edges:
+
+    def labels_of(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The label text of each wanted graph edge (only those: partials cost sympy time)."""
+        if label == "none" or not wanted:
+            return {}
         from ..calculus import Network
 
         net = network or (explanation.network if explanation else None) or Network(spec)
@@ -360,22 +362,22 @@ def build(spec: Spec, weight: str | None = None, label: str = "none", *,
             from .notation import Notation
 
             note = Notation(spec)
-            labels = {e: display(spec, note.pretty(net.local_partial(*e))) for e in edges}
-        else:
-            point = values if values is not None else (
-                explanation.values if explanation else spec.values())
-            labels = {e: number(x) for e, x in edge_values(net, point, edges).items()}
+            return {e: display(spec, note.pretty(net.local_partial(*e))) for e in wanted}
+        point = values if values is not None else (
+            explanation.values if explanation else spec.values())
+        return {e: number(x) for e, x in edge_values(net, point, wanted).items()}
     what = f"∂{display_text(label_of(spec, spec.loss))}/∂{display_text(label_of(spec, weight))}" \
         if weight else display_text(label_of(spec, spec.loss))
     title = f"{spec.name} — {what}" if spec.name else what
     if view == "neuron":
-        scene = _neuron(spec, weight, label, lit, lit_nodes, labels, title, net, values,
+        scene = _neuron(spec, weight, label, lit, lit_nodes, labels_of, title, values,
                         explanation)
         if scene is not None:
             return scene
         raise UsageError(f"{spec.source}: --view neuron needs weighted sums z = Σ w·a + b "
                          "(as the mlp and rnn builders write); this spec has none", None,
                          "use --view graph")
+    labels = labels_of(edges)
     col = columns(spec)
     arcs = _skips(spec, col)
     lay = _layout(list(graph.order), [e for e in edges if e not in arcs], col,
@@ -450,8 +452,8 @@ def _legend(spec: Spec, weight: str | None, label: str, view: str,
 
 
 def _neuron(spec: Spec, weight: str | None, label: str, lit: set[tuple[str, str]],
-            lit_nodes: set[str], labels: Mapping[tuple[str, str], str], title: str,
-            net: Network | None, values: Mapping[str, Fraction | None] | None,
+            lit_nodes: set[str], labels_of: Any, title: str,
+            values: Mapping[str, Fraction | None] | None,
             explanation: Explanation | None) -> Scene | None:
     from .units import find
 
@@ -496,6 +498,7 @@ def _neuron(spec: Spec, weight: str | None, label: str, lit: set[tuple[str, str]
     keep = set(shown)
     view_edges = [e for e in covers if e[0] in keep and e[1] in keep]
     lay = _layout(shown, view_edges, col, set(spec.inputs) | set(spec.params))
+    lay, elided = _make_room(lay, col, elided)
     nodes: dict[str, Node] = {}
     for n in shown:
         unit = found.units.get(n)
@@ -521,6 +524,7 @@ def _neuron(spec: Spec, weight: str | None, label: str, lit: set[tuple[str, str]
     wvals = {}
     if point is not None:
         wvals = {w: point.get(w) for ws in weights.values() for w in ws}
+    labels = labels_of([e for ve in view_edges if not weights.get(ve) for e in covers[ve]])
     out_edges = []
     for i, (u, v) in enumerate(view_edges):
         cov = tuple(covers[(u, v)])
@@ -587,7 +591,34 @@ def _elide(names: list[str], col: Mapping[str, int], found: Any, weight: str | N
         if len(units) <= MAX_UNITS:
             continue
         keep = set(units[:4]) | {units[-1]} | (mine & set(units))
-        gone = [u for u in units if u not in keep]
-        hidden |= set(gone)
-        notes.append((c, float(len(keep)), f"… {len(gone)} more units"))
+        hidden |= {u for u in units if u not in keep}
+        run = 0
+        for u in units:  # one line for each run of hidden units, where the run was
+            if u not in keep:
+                run += 1
+            elif run:
+                notes.append((c, u, f"… {run} more unit{'s' * (run > 1)}"))
+                run = 0
     return [n for n in names if n not in hidden], tuple(notes)
+
+
+def _make_room(lay: Any, col: Mapping[str, int], notes: tuple[tuple[int, str, str], ...]
+               ) -> tuple[Any, tuple[tuple[int, float, str], ...]]:
+    """Open a row in each elided column just above the first unit kept after the gap, for
+    the '… n more units' line (everything below it in that column moves down one row)."""
+    from .layout import Layered
+
+    row = dict(lay.row)
+    bends = dict(lay.bends)
+    out = []
+    for c, after, text in notes:
+        r0 = row[after]
+        for n in row:
+            if col.get(n) == c and row[n] >= r0 - 1e-9:
+                row[n] += 1.0
+        for e, bs in bends.items():
+            bends[e] = tuple((bc, br + 1.0 if bc == c and br >= r0 - 1e-9 else br)
+                             for bc, br in bs)
+        above = [row[n] for n in row if col.get(n) == c and row[n] < r0 - 1e-9]
+        out.append((c, ((max(above) if above else r0 - 1) + r0 + 1) / 2, text))
+    return Layered(row, bends), tuple(out)

@@ -7,7 +7,6 @@ rich's markup parser: relu′ is written [z1 > 0], which markup would swallow as
 
 from __future__ import annotations
 
-import sympy as sp
 from rich import box
 from rich.columns import Columns
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -22,8 +21,9 @@ from .formats import Options
 from .notation import Notation
 from .readable import Readable, readable
 
-__all__ = ["explanation", "PathTable", "group_of", "grouped_paths", "title", "point_values",
-           "chain_numbers", "DIRECT_TREE_LIMIT", "MAX_POINT_NAMES"]
+__all__ = ["explanation", "path_sum", "names_on_paths", "PathTable", "group_of",
+           "grouped_paths", "title", "point_values", "chain_numbers", "DIRECT_TREE_LIMIT",
+           "MAX_POINT_NAMES"]
 
 DIRECT_TREE_LIMIT = 400  # a longer direct derivative is described, not printed
 MAX_POINT_NAMES = 60  # more names than this: only those on the listed paths get a value
@@ -77,8 +77,8 @@ def explanation(ex: Explanation, options: Options | None = None) -> RenderableTy
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold", no_wrap=True)
     summary.add_column(overflow="fold")  # a long product wraps, never ends in …
-    total = sp.Add(*(read.term(p.factors) for p in ex.paths)) if ex.paths else ex.sum
-    summary.add_row("sum over paths", Text(formats.clip(f"∂{loss}/∂{w} = {note.pretty(total)}")))
+    summary.add_row("sum over paths", Text(formats.clip(f"∂{loss}/∂{w} = "
+                                                      f"{path_sum(ex, note, read)}")))
     summary.add_row("direct", _direct(ex, note, read))
     value = Text(formats.number(ex.value, opts.digits)) if ex.value is not None else Text(
         f"— ({ex.value_note})" if ex.value_note else "—", style="yellow")
@@ -98,6 +98,23 @@ def explanation(ex: Explanation, options: Options | None = None) -> RenderableTy
     return Group(*parts)
 
 
+def path_sum(ex: Explanation, note: Notation, read: Readable) -> str:
+    """The sum over paths as text, one term per path (sympy's Add would merge and reorder
+    them: (a3 − y) + … would read a3 + … − y)."""
+    if not ex.paths:
+        return note.pretty(ex.sum)
+    out = ""
+    for p in ex.paths:
+        term = note.pretty(read.term(p.factors))
+        if not out:
+            out = term
+        elif term.startswith("−"):
+            out += " − " + term[1:]
+        else:
+            out += " + " + term
+    return out
+
+
 def _direct(ex: Explanation, note: Notation, read: Readable) -> Text:
     loss = ex.loss
     if not ex.direct_computed:
@@ -112,6 +129,8 @@ def _direct(ex: Explanation, note: Notation, read: Readable) -> Text:
                             f"{note.pretty(ex.direct_names)}"))
     if ex.direct_names != ex.direct:
         out.append("\n(written in node names; --format json has it in leaves)", style="dim")
+    if read.note and "time" in read.note:
+        out.append(f"\n(as sympy wrote it: {read.note})", style="dim")
     return out
 
 
@@ -123,7 +142,7 @@ def point_values(ex: Explanation, digits: int = formats.DEFAULT_DIGITS
     names = [*ex.values, *[n for n in spec.graph.order if n in spec.nodes]]
     head = "values at the point (leaves, then the nodes in the order they are computed)"
     if len(names) > MAX_POINT_NAMES:
-        on_paths = {x for p in ex.paths for x in p.nodes}
+        on_paths = names_on_paths(ex)
         names = [n for n in names if n in on_paths]
         head = "values at the point of the names on the paths (--format json has every name)"
         if not names or len(names) > MAX_POINT_NAMES * 4:
@@ -137,6 +156,15 @@ def point_values(ex: Explanation, digits: int = formats.DEFAULT_DIGITS
             val = formats.number(ex.node_values.get(name), digits)
         items.append(Text(f"{name} = {val}"))
     return Group(Text(head, style="bold"), Columns(items, padding=(0, 3)))
+
+
+def names_on_paths(ex: Explanation) -> set[str]:
+    """The names a reader needs for the listed paths: their nodes and every name their
+    local partials use (the point's values of a big net, cut down to these)."""
+    out = {x for p in ex.paths for x in p.nodes}
+    for f in {f for p in ex.paths for f in p.factors}:
+        out.update(s.name for s in f.free_symbols)
+    return out
 
 
 def group_of(ex: Explanation, nodes: tuple[str, ...]) -> str | None:

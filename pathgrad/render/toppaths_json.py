@@ -6,17 +6,19 @@ factors, term, value, share, chain], value) and adds its own; counts are exact i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..analyses.lengths import LengthDistribution
-from ..analyses.toppaths import TopPaths
-from .notation import Notation
+if TYPE_CHECKING:
+    from ..analyses.lengths import LengthDistribution
+    from ..analyses.toppaths import TopPaths
 
 __all__ = ["top_paths", "path_lengths"]
 
 
 def top_paths(tp: TopPaths) -> dict[str, Any]:
     """weight, loss, path_count, top, paths[…], value, covered, share, mass_share, …"""
+    from .notation import Notation  # sympy: only for top paths, not for `show`
+
     note = Notation(tp.spec)
     paths = []
     for p in tp.paths:

@@ -273,5 +273,4 @@ def _names(expr: g.Expr) -> list[g.Name]:
 
 def _shown(value: int | Fraction) -> str:
     """A number as the student (probably) wrote it: exact decimals stay decimals."""
-    return g.to_text(g.Num(Fraction(value))) if value >= 0 else \
-        "-" + g.to_text(g.Num(-Fraction(value)))
+    return g.to_text(g.Num(Fraction(value)))

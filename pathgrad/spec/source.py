@@ -190,7 +190,8 @@ def _parse(text: str, source: str, name: str, max_items: int) -> Document:
                             "names are short identifiers such as w11 or a_1") from None
         excerpt = rows[mark.line] if mark and mark.line < len(rows) else None
         raise SpecError(f"not valid YAML: {problem}{at}", Location(source, line),
-                        _yaml_hint(problem), excerpt, mark.column if mark else None) from None
+                        _indent_hint(rows, mark.line if mark else None) or _yaml_hint(problem),
+                        excerpt, mark.column if mark else None) from None
     except yaml.YAMLError as exc:  # a ReaderError: a control character, reported by offset
         pos = min(getattr(exc, "position", 0) or 0, len(text))
         line = text.count("\n", 0, pos) + 1
@@ -426,6 +427,25 @@ def _number(text: str) -> Fraction | float:
     if problem:
         raise ValueError(problem)
     return sign * Fraction(plain)
+
+
+def _indent_hint(rows: list[str], index: int | None) -> str | None:
+    """A key indented unlike the key above it (YAML then blames quotes or a missing key):
+    say so, naming both keys."""
+    if index is None or index >= len(rows):
+        return None
+    m = re.match(r"( *)([^\s:#'\"{\[][^:#]*?):(\s|$)", rows[index])
+    above = next((r for r in reversed(rows[:index])
+                  if r.strip() and not r.lstrip().startswith("#")), None)
+    if not m or above is None:
+        return None
+    mine, theirs = len(m.group(1)), len(above) - len(above.lstrip(" "))
+    if mine == theirs or (mine > theirs and above.rstrip().endswith(":")):
+        return None  # same level, or a mapping opened just above: the problem is elsewhere
+    key, other = m.group(2).strip(), above.strip().split(":")[0]
+    return (f"'{key}' is indented {mine} space{'s' * (mine != 1)} and '{other}' above it "
+            f"{theirs}: keys of one mapping line up, so indent '{key}' like '{other}' (or like "
+            "the key it belongs under)")
 
 
 def _yaml_hint(problem: str) -> str | None:

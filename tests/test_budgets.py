@@ -1,0 +1,60 @@
+"""Work is bounded by the size of the input, not by what it expands to: every command on a spec
+whose text is tiny but whose expansion is huge ends within a wall-clock budget and a memory
+limit, with a result or one clear line and exit status 2 — never a traceback, never the
+machine's memory."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MEMORY = 1_500_000_000  # bytes of address space a command may map (sympy alone maps ~300 MB)
+SECONDS = 60  # wall clock, generous for a loaded 2-core CI machine; most finish in seconds
+
+TINY_BUT_HUGE = {
+    "residual_10000_blocks": "residual: {input: x, blocks: 10000}\ninputs: {x: 0.5, y: 1}\n",
+    "mlp_a_billion_units": "mlp: {inputs: [x], layers: [1000000000]}\n",
+    "mlp_100000_units": "mlp: {inputs: [x], layers: [100000]}\n",
+    "mlp_30000_targets": "mlp: {inputs: [x], layers: [30000]}\n",
+    "rnn_a_million_steps": "rnn: {inputs: [x], steps: 1000000}\n",
+    "max_of_21": "params: {" + ", ".join(f"p{i}: {i / 10}" for i in range(21)) + "}\n"
+                 "nodes: {E: 'max(" + ", ".join(f"p{i}" for i in range(21)) + ")'}\n",
+}
+COMMANDS = {
+    "show": ["show", "{file}"],
+    "explain": ["explain", "{file}", "--weight", "{weight}"],
+    "top": ["explain", "{file}", "--weight", "{weight}", "--top", "3"],
+    "backprop": ["backprop", "{file}", "--weight", "{weight}"],
+    "expand": ["expand", "{file}"],
+}
+WEIGHTS = {"residual_10000_blocks": "w1", "max_of_21": "p3", "rnn_a_million_steps": "w"}
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("case", sorted(TINY_BUT_HUGE))
+def test_tiny_specs_with_huge_expansions_stay_within_budget(tmp_path, case, command):
+    spec = tmp_path / f"{case}.yaml"
+    spec.write_text(TINY_BUT_HUGE[case])
+    args = [a.format(file=spec, weight=WEIGHTS.get(case, "w1_1_1"))
+            for a in COMMANDS[command]]
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pathgrad", *args], capture_output=True,
+                              text=True, cwd=ROOT, timeout=SECONDS, preexec_fn=_limit)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"pathgrad {' '.join(args)} ran past {SECONDS} s")
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode in (0, 2), proc.stderr[-2000:]
+    if proc.returncode == 2:
+        lines = proc.stderr.strip().splitlines()
+        assert lines and lines[0].startswith("Error: "), proc.stderr[-2000:]
+        assert len(lines[0]) < 400, lines[0]
+        assert "choose a --weight" not in lines[0] or "--weight" in " ".join(args)
