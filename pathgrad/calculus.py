@@ -37,6 +37,7 @@ __all__ = [
     "tree_size",
     "product",
     "products",
+    "sum_terms",
     "SYMENGINE_FUNCTIONS",
     "to_symengine",
     "symengine_derivative",
@@ -531,6 +532,11 @@ def from_symengine(expr: Any, symbols: Mapping[str, sp.Symbol],
     return memo[expr]
 
 
+def sum_terms(terms: Iterable[sp.Basic]) -> sp.Basic:
+    """sp.Add(*terms), the same object, faster for many distinct terms (the path terms)."""
+    return _add(list(terms))
+
+
 def _add(xs: list[sp.Basic]) -> sp.Basic:
     """sp.Add(*xs) for terms symengine has already collected (no two alike): sorted by the
     canonical ranks instead of Add.flatten's compare-sort, which dominates on sums of
@@ -541,6 +547,8 @@ def _add(xs: list[sp.Basic]) -> sp.Basic:
     terms: list[sp.Basic] = []
     seen = set()
     for x in xs:
+        if not isinstance(x, sp.Basic):
+            return sp.Add(*xs)  # plain Python numbers: sympy converts them
         if x.is_Number:
             if coeff is not None or not x.is_Rational:
                 return sp.Add(*xs)

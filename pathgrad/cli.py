@@ -734,6 +734,23 @@ def check(spec: str, answers: str, weight: str | None, tolerance: float,
     sys.exit(0 if result.correct else 1)
 
 
+_VIEW_FORMATS = ("table", "json", "latex", "markdown", "html")
+
+
+def _view_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--set, --format and -o of the commands whose output is a view (`matrix`, `gradient`)."""
+    for option in reversed([
+        click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                     help="Override an input or param value (repeatable)."),
+        click.option("-f", "--format", "fmt", default=None, type=click.Choice(_VIEW_FORMATS),
+                     help="Output format (default: table, or from -o's extension: .txt .json "
+                          ".tex .md .html)."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                     help="Write to FILE instead of the terminal (atomically).")]):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=True))
 @click.option("--lr", default=None, metavar="η",
@@ -743,14 +760,7 @@ def check(spec: str, answers: str, weight: str | None, tolerance: float,
 @click.option("--update", default=None, metavar="GLOB",
               help="Only update the params matching GLOB (comma-separated globs, e.g. 'w*'); "
                    "default every param.")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="Override an input or param value (repeatable).")
-@click.option("-f", "--format", "fmt", default=None,
-              type=click.Choice(["table", "json", "latex", "markdown", "html"]),
-              help="Output format (default: table, or from -o's extension: .txt .json .tex .md "
-                   ".html).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE instead of the terminal (atomically).")
+@_view_options
 def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tuple[str, ...],
              fmt: str | None, output: str | None) -> None:
     """The whole gradient at once: ∂loss/∂p for every param, each one verified.
@@ -767,7 +777,7 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
         from .analyses.gradient import gradient as run
         from .errors import UsageError
 
-        fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown", "html"))
+        fmt = fmt or _format_from(output, _VIEW_FORMATS)
         rate = None
         if lr is not None:
             from .spec import parse_value
@@ -785,26 +795,9 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
         values = _values(sets)
         s = _load(spec)
         gr = run(s, values, lr=rate, steps=steps, update=update)
-        if fmt == "json":
-            from .render import gradient_json, jsonout
+        from .render.gradient_notebook import wrap
 
-            _emit(lambda: jsonout.dumps(gradient_json.gradient(gr)), output, spec)
-        elif fmt == "latex":
-            from .render import gradient_latex
-
-            _emit(lambda: gradient_latex.render(gr), output, spec)
-        elif fmt == "markdown":
-            from .render import gradient_markdown
-
-            _emit(lambda: gradient_markdown.render(gr), output, spec)
-        elif fmt == "html":
-            from .render import gradient_html
-
-            _emit(lambda: gradient_html.render(gr), output, spec)
-        else:
-            from .render import gradient_table
-
-            _emit(lambda: gradient_table.gradient(gr), output, spec)
+        _emit_view(wrap(gr), fmt, output, spec)
     if not gr.verified:
         bad = next((st.verification for st in gr.steps if not st.verification.verified),
                    gr.verification)
@@ -817,14 +810,7 @@ def gradient(spec: str, lr: str | None, steps: int, update: str | None, sets: tu
 @click.option("-w", "--weight", default=None,
               help="A weight w{l}_{j}_{k} (or bias): show how its paths become its entry of "
                    "δ^l (a^{l−1})ᵀ.")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="Override an input or param value (repeatable).")
-@click.option("-f", "--format", "fmt", default=None,
-              type=click.Choice(["table", "json", "latex", "markdown", "html"]),
-              help="Output format (default: table, or from -o's extension: .txt .json .tex "
-                   ".md .html).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE instead of the terminal (atomically).")
+@_view_options
 def matrix(spec: str, weight: str | None, sets: tuple[str, ...], fmt: str | None,
            output: str | None) -> None:
     """Backprop in matrix form: Nielsen's BP1–BP4, layer by layer, for an mlp-built net.
@@ -842,53 +828,27 @@ def matrix(spec: str, weight: str | None, sets: tuple[str, ...], fmt: str | None
     Example: pathgrad matrix examples/mazur.yaml --weight w1_1_1
     """
     with _errors():
-        from .analyses.matrix_bptt import BPTTForm, matrix_or_bptt
+        from .analyses.matrix_bptt import matrix_or_bptt
 
-        fmt = fmt or _format_from(output, ("table", "json", "latex", "markdown", "html"))
+        fmt = fmt or _format_from(output, _VIEW_FORMATS)
         values = _values(sets)
         s = _load(spec)
-        mf = matrix_or_bptt(s, values, weight=weight)
-        if isinstance(mf, BPTTForm):  # an rnn: backprop through time
-            from .render import matrix_bptt
+        mf = matrix_or_bptt(s, values, weight=weight)  # BPTT for an rnn, BP1–BP4 for an mlp
+        from .render.matrix_notebook import wrap
 
-            if fmt == "json":
-                from .render import jsonout
-
-                _emit(lambda: jsonout.dumps(matrix_bptt.json_data(mf)), output, spec)
-            elif fmt in ("latex", "markdown"):
-                from .render import matrix_bptt_latex
-
-                _emit(lambda: (matrix_bptt_latex.render(mf) if fmt == "latex" else
-                               matrix_bptt_latex.markdown(mf)), output, spec)
-            elif fmt == "html":
-                from .render import matrix_bptt_html
-
-                _emit(lambda: matrix_bptt_html.render(mf), output, spec)
-            else:
-                _emit(lambda: matrix_bptt.table(mf), output, spec)
-        elif fmt == "json":
-            from .render import jsonout, matrix_json
-
-            _emit(lambda: jsonout.dumps(matrix_json.matrix(mf)), output, spec)
-        elif fmt == "latex":
-            from .render import matrix_latex
-
-            _emit(lambda: matrix_latex.render(mf), output, spec)
-        elif fmt == "markdown":
-            from .render import matrix_markdown
-
-            _emit(lambda: matrix_markdown.render(mf), output, spec)
-        elif fmt == "html":
-            from .render import matrix_html
-
-            _emit(lambda: matrix_html.render(mf), output, spec)
-        else:
-            from .render import matrix_table
-
-            _emit(lambda: matrix_table.matrix(mf), output, spec)
+        _emit_view(wrap(mf), fmt, output, spec)
     if not mf.verified:
         click.echo(f"Error: NOT VERIFIED: {mf.verification.detail}", err=True)
         sys.exit(1)
+
+
+def _emit_view(view: Any, fmt: str, output: str | None, spec_path: str) -> None:
+    """Print or write a view's rendering (render.matrix_notebook.Rendered): the table, JSON,
+    LaTeX, Markdown or HTML of `matrix` and `gradient`."""
+    if fmt == "json":
+        _emit(view.to_json, output, spec_path)
+    else:
+        _emit(lambda: view.rendering("text" if fmt == "table" else fmt), output, spec_path)
 
 
 _EXERCISE_FORMATS = {".tex": "latex", ".pdf": "pdf", ".md": "markdown", ".markdown": "markdown",

@@ -16,6 +16,7 @@ from pathgrad.calculus import (
     Network,
     from_symengine,
     products,
+    sum_terms,
     symengine_derivative,
     to_symengine,
     to_sympy,
@@ -159,9 +160,12 @@ def test_products_are_sympys_own_mul(text, weight):
     net = Network(spec)
     tuples = [tuple(net.local_partial(u, v) for u, v in zip(p, p[1:]))
               for p in spec.graph.paths(weight, spec.loss)]
-    for ours, factors in zip(products(tuples), tuples):
+    terms = products(tuples)
+    for ours, factors in zip(terms, tuples):
         theirs = sp.Mul(*factors)
         assert ours == theirs and ours.args == theirs.args and type(ours) is type(theirs)
+    total, theirs = sum_terms(terms), sp.Add(*terms)
+    assert total == theirs and total.args == theirs.args and type(total) is type(theirs)
 
 
 def test_products_leave_the_unusual_to_sympy():
@@ -185,3 +189,8 @@ def test_converted_sums_are_sympys_own_add():
         ours = from_symengine(e, names)
         theirs = sp.Add(*(from_symengine(a, names) for a in e.args))
         assert ours == theirs and ours.args == theirs.args
+    x, y = sp.symbols("x y", real=True)
+    many = [k * x**k for k in range(1, 70)] + [y * x, 3, -y]  # distinct terms: the fast path
+    assert sum_terms(many).args == sp.Add(*many).args
+    alike = [x, 2 * x, y, *(x**k for k in range(2, 12))]  # x and 2x combine: sympy's own Add
+    assert sum_terms(alike) == sp.Add(*alike) and sum_terms(alike).args == sp.Add(*alike).args

@@ -21,6 +21,7 @@ from pathgrad.numeric.evaluate import (
     MPAlgebra,
     NoValue,
     evaluate,
+    to_mpf,
 )
 from pathgrad.numeric.exact import ExactAlgebra, Real, at_point, exact_leaves, to_float
 from pathgrad.numeric.points import DIGITS, point_values
@@ -129,8 +130,7 @@ def _same(a: object, b: object) -> bool:
         return isinstance(a, NoValue) and isinstance(b, NoValue)
     if isinstance(a, Fraction) and isinstance(b, Fraction):
         return a == b
-    fa, fb = mpmath.mpf(a if not isinstance(a, Fraction) else float(a)), \
-        mpmath.mpf(b if not isinstance(b, Fraction) else float(b))
+    fa, fb = to_mpf(a), to_mpf(b)  # Fractions exactly rounded to the working precision
     return abs(fa - fb) <= mpmath.mpf(10) ** -20 * max(1, abs(fb))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..calculus import Network, products
+from ..calculus import Network, products, sum_terms
 from ..errors import LimitError
 from ..numeric.evaluate import NoValue, to_mpf
 from ..numeric.exact import at_point, divide, exact_text, is_zero, plus, times, to_float
@@ -139,7 +139,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     # sp.Mul(*factors) for every path at once: the same terms, sorted by shared ranks
     terms = [PathTerm(p, factors, term)
              for (p, factors), term in zip(listed, products(f for _, f in listed))]
-    total = sp.Add(*(t.term for t in terms))
+    total = sum_terms(t.term for t in terms)  # sp.Add(*terms), without its compare-sort
 
     proof = prove(net, weight, total, leaf_values, timeout=verify_timeout, progress=progress)
     direct, direct_names, verification = proof.direct, proof.direct_names, proof.verification

@@ -12,7 +12,9 @@ use), backprop through time is BP2 along the steps instead of the layers:
   ∂E/∂v = Σ_t g_t h_t, ∂E/∂c = Σ_t g_t
 
 — each weight's gradient is a sum over the steps where it enters, and each step's term is the
-sum over the paths that enter there. Every entry is checked as `matrix_form` checks an mlp's.
+sum over the paths that enter there; within a step those paths split by where they go after
+h_t: along w_{m}_{i} into step t + 1 (row i of Wᵀ) or along v_i into o_t. Every entry is
+checked as `matrix_form` checks an mlp's.
 """
 
 from __future__ import annotations
@@ -282,7 +284,9 @@ def _groups(spec: Spec, pv: Any, steps: list[Step], weight: str, wn: list[list[s
             un: list[list[str]], bn: list[str], vn: list[str], bases: list[str], st: Any,
             deltas: Mapping[int, list[Any]], outs: Mapping[int, tuple[Any, Any]]
             ) -> tuple[StepGroup, ...]:
-    """The paths of `weight` grouped by the step where it enters (the node after it)."""
+    """The paths of `weight` grouped by the step where it enters (the node after it), and
+    within a step by the node they pass after z_t,i → h_t,i: unit m of step t + 1 (along
+    w_{m}_{i}, row i of Wᵀ) or the output o_t (along v_i), as the mlp's bridge groups them."""
     graph = spec.graph
     loss = spec.loss
     counts = graph.path_counts(loss)

@@ -237,15 +237,23 @@ def sign(x: Any) -> int | None:
         return (x > 0) - (x < 0)
     first = enclose(x, mpmath.mp.dps + 10)
     if first is not None and 0 not in first:
-        return 1 if first > 0 else -1
+        return _decided(x, first)
     zero = _proved_zero(x)
     if zero is True:
         return 0
     for dps in REFINE_DIGITS:
         box = enclose(x, dps)
         if box is not None and 0 not in box:
-            return 1 if box > 0 else -1
+            return _decided(x, box)
     return None
+
+
+def _decided(x: Real, box: Any) -> int:
+    """The sign `box` shows; if x's working-precision value lies outside it (it lost its
+    digits to cancellation: 1 − σ(84) is 0 at 30 digits), the box's midpoint replaces it."""
+    if not box.a <= x.mid <= box.b:
+        x.mid = +mpmath.mpf(box.mid)
+    return 1 if box > 0 else -1
 
 
 def _domain_sign(x: Any) -> int | None:

@@ -8,16 +8,7 @@ from __future__ import annotations
 import html as _html
 
 from ..analyses.gradient import Gradient
-from .gradient_table import (
-    GROUPED_NOTE,
-    MAX_STEP_ROWS,
-    _shown_steps,
-    count_span,
-    is_grouped,
-    number,
-    param_groups,
-    span,
-)
+from . import gradient_table as gt
 from .html import CSS
 from .matrix_html import EXTRA_CSS, page
 
@@ -28,30 +19,30 @@ def _row(cells: list[str], head: bool = False, cls: str = "") -> str:
     tag = "th" if head else "td"
     attr = f' class="{cls}"' if cls else ""
     return f"<tr{attr}>" + "".join(
-        f'<{tag} class="num">{c}</{tag}>' if i and not head else f"<{tag}>{c}</{tag}>"
+        f'<{tag} class="num">{c}</{tag}>' if i else f"<{tag}>{c}</{tag}>"
         for i, c in enumerate(cells)) + "</tr>"
 
 
 def _gradient_table(gr: Gradient) -> list[str]:
     esc = _html.escape
     loss = esc(gr.loss)
-    if is_grouped(gr):
-        out = [f'<p class="note">{len(gr.spec.params):,} {esc(GROUPED_NOTE)}.</p>', "<table>",
+    if gt.is_grouped(gr):
+        out = [f'<p class="note">{len(gr.spec.params):,} {esc(gt.GROUPED_NOTE)}.</p>', "<table>",
                "<thead>" + _row(["params", "how many", f"∂{loss}/∂p from … to",
                                  f"largest |∂{loss}/∂p|", f"paths to {loss}"], head=True)
                + "</thead><tbody>"]
-        for g in param_groups(gr):
-            top = "—" if g.top is None else f"{esc(number(g.top_value))} ({esc(g.top)})"
-            out.append(_row([esc(g.pattern), f"{g.count:,}", esc(span(g.low, g.high, 9)), top,
-                             esc(count_span(g.paths_low, g.paths_high))]))
+        for g in gt.param_groups(gr):
+            top = "—" if g.top is None else f"{esc(gt.number(g.top_value))} ({esc(g.top)})"
+            out.append(_row([esc(g.pattern), f"{g.count:,}", esc(gt.span(g.low, g.high, 9)), top,
+                             esc(gt.count_span(g.paths_low, g.paths_high))]))
         return [*out, "</tbody></table>"]
     out = ["<table>", "<thead>" + _row(["param", "value", f"∂{loss}/∂param",
                                         f"paths to {loss}"], head=True) + "</thead><tbody>"]
     for p in gr.spec.params:
         v = gr.values.get(p)
         g = gr.gradient.get(p)
-        out.append(_row([esc(p), esc(number(None if v is None else float(v))),
-                         esc(number(g) if g is not None else gr.notes.get(p, "—")),
+        out.append(_row([esc(p), esc(gt.number(None if v is None else float(v))),
+                         esc(gt.number(g) if g is not None else gr.notes.get(p, "—")),
                          f"{gr.paths.get(p, 0):,}"]))
     return [*out, "</tbody></table>"]
 
@@ -60,7 +51,7 @@ def _steps(gr: Gradient) -> list[str]:
     esc = _html.escape
     first = gr.steps[0]
     k, n = len(gr.steps), len(gr.update)
-    shown = _shown_steps(k)
+    shown = gt._shown_steps(k)
     out = [f"<h2>Gradient descent: p ← p − η·∂{esc(gr.loss)}/∂p with η = {first.lr:g}, {k} "
            f"step{'s' * (k != 1)}, updating {n:,} param{'s' * (n != 1)}</h2>"]
     fixed = [p for p in gr.spec.params if p not in set(gr.update)]
@@ -70,14 +61,14 @@ def _steps(gr: Gradient) -> list[str]:
     out += ["<table>", "<thead>" + _row(["param", "before", f"∂{esc(gr.loss)}/∂p",
                                          *(f"after step {i + 1}" for i in shown)], head=True)
             + "</thead><tbody>"]
-    if n <= MAX_STEP_ROWS:
+    if n <= gt.MAX_STEP_ROWS:
         for p in gr.update:
             v0 = gr.values.get(p)
-            out.append(_row([esc(p), esc(number(None if v0 is None else float(v0))),
-                             esc(number(first.gradient.get(p))),
-                             *(esc(number(gr.steps[i].params[p])) for i in shown)]))
-    out.append(_row([f"loss {esc(gr.loss)}", esc(number(first.loss_before)), "",
-                     *(esc(number(gr.steps[i].loss_after)) for i in shown)], cls="sum"))
+            out.append(_row([esc(p), esc(gt.number(None if v0 is None else float(v0))),
+                             esc(gt.number(first.gradient.get(p))),
+                             *(esc(gt.number(gr.steps[i].params[p])) for i in shown)]))
+    out.append(_row([f"loss {esc(gr.loss)}", esc(gt.number(first.loss_before)), "",
+                     *(esc(gt.number(gr.steps[i].loss_after)) for i in shown)], cls="sum"))
     out.append("</tbody></table>")
     if k > len(shown):
         out.append('<p class="note">--format json has every step.</p>')
@@ -92,7 +83,7 @@ def fragment(gr: Gradient) -> str:
            f"<h1>∂{loss}/∂p for every param p: {esc(gr.spec.name or gr.spec.source)}</h1>"]
     if gr.spec.description:
         out.append(f'<p class="about">{esc(gr.spec.description)}</p>')
-    out.append(f"<p>{loss} = {esc(number(gr.value))} at the point. Reverse mode: one sweep "
+    out.append(f"<p>{loss} = {esc(gt.number(gr.value))} at the point. Reverse mode: one sweep "
                f"from {loss} back to every param; each δ is the sum over every path from its "
                "name.</p>")
     out += _gradient_table(gr)

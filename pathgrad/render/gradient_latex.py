@@ -19,8 +19,8 @@ from .texmath import TexNotation
 __all__ = ["render"]
 
 
-def _num(x: float | None) -> str:
-    return "---" if x is None else f"${tm.number(x, 9)}$"
+def _num(x: float | None, digits: int = 9) -> str:
+    return "---" if x is None else f"${tm.number(x, digits)}$"
 
 
 def _gradient_table(gr: Gradient, tex: TexNotation) -> str:
@@ -30,9 +30,10 @@ def _gradient_table(gr: Gradient, tex: TexNotation) -> str:
                 rf"params & how many & $\partial {loss}/\partial p$ from \dots{{}} to & "
                 rf"largest $|\partial {loss}/\partial p|$ & paths to ${loss}$ \\", r"\hline"]
         for g in param_groups(gr):
-            lo_hi = "---" if g.low is None else (
-                _num(g.low) if g.low == g.high else rf"{_num(g.low)} \dots{{}} {_num(g.high)}")
-            top = "---" if g.top is None else f"{_num(g.top_value)} (${tex.name(g.top)}$)"
+            lo_hi = "---" if g.low is None else (  # 4 digits, as the terminal: it fits A4
+                _num(g.low, 4) if g.low == g.high else
+                rf"{_num(g.low, 4)} \dots{{}} {_num(g.high, 4)}")
+            top = "---" if g.top is None else f"{_num(g.top_value, 4)} (${tex.name(g.top)}$)"
             rows.append(rf"\texttt{{{tm.text(g.pattern)}}} & {g.count:,} & {lo_hi} & {top} & "
                         rf"{tm.text(count_span(g.paths_low, g.paths_high))} \\")
         rows += [r"\hline", r"\end{tabular}", "",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import ClassVar
 
 from ..analyses.gradient import Gradient
 from ..analyses.gradient import gradient as _gradient
@@ -34,35 +34,10 @@ class GradientView(Rendered, Gradient):
         return (f"<Gradient of {self.loss} for {n:,} params at {self.loss} = "
                 f"{formats.number(self.value)}, {state}{steps}>")
 
-    def _rich(self) -> Any:
-        from . import gradient_table
-
-        return gradient_table.gradient(self)
-
-    def _fragment(self) -> str:
-        from . import gradient_html
-
-        return gradient_html.fragment(self)
-
-    def to_latex(self, *, fragment: bool = False) -> str:
-        from . import gradient_latex
-
-        return gradient_latex.render(self, fragment=fragment)
-
-    def to_markdown(self) -> str:
-        from . import gradient_markdown
-
-        return gradient_markdown.render(self)
-
-    def to_html(self) -> str:
-        from . import gradient_html
-
-        return gradient_html.render(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        from . import gradient_json
-
-        return gradient_json.gradient(self)
+    RENDERERS: ClassVar[dict[str, str]] = {
+        "text": "gradient_table.gradient", "fragment": "gradient_html.fragment",
+        "latex": "gradient_latex.render", "markdown": "gradient_markdown.render",
+        "html": "gradient_html.render", "dict": "gradient_json.gradient"}
 
 
 def wrap(gr: Gradient) -> GradientView:

@@ -714,8 +714,8 @@ var PathgradLive = (function () {
       var count = reverse ? data.pathsToLoss[i] : data.pathsFromWeight[i];
       var many = el("div", "pg-paths-count");
       many.appendChild(symNode(sym, s));
-      many.appendChild(document.createTextNode(" stands for " + count + " path" + (count === "1" ? "" : "s")
-        + (reverse ? " from " : " from ")));
+      many.appendChild(document.createTextNode(" stands for " + count + " path"
+        + (count === "1" ? "" : "s") + " from "));
       many.appendChild(nameNode(reverse ? s : data.weight));
       many.appendChild(document.createTextNode(" to "));
       many.appendChild(nameNode(reverse ? data.loss : s));

@@ -10,7 +10,7 @@ from typing import Any
 from ..analyses.matrix_bptt import BPTTForm, Step
 from .formats import count, number
 from .html import CSS
-from .matrix_bptt_latex import notation
+from .matrix_bptt_latex import notation, shaped
 from .matrix_html import EXTRA_CSS, column, ending, math, mn, mo, mtable, page
 from .matrix_table import MATRIX_MAX
 from .notation import MathMLPrinter
@@ -23,19 +23,11 @@ def _printer(bt: BPTTForm) -> MathMLPrinter:
 
 
 def _values(vals: Any) -> str:
-    if isinstance(vals, list) and vals and isinstance(vals[0], list):
-        return mtable([[mn(x) for x in row] for row in vals])
-    if isinstance(vals, list | tuple):
-        return column([mn(x) for x in vals])
-    return mn(vals)
+    return shaped(vals, mn, mtable, column)
 
 
 def _names(names: Any, mm: MathMLPrinter) -> str:
-    if isinstance(names, list) and names and isinstance(names[0], list):
-        return mtable([[mm.name_markup(n) for n in row] for row in names])
-    if isinstance(names, list):
-        return column([mm.name_markup(n) for n in names])
-    return mm.name_markup(names)
+    return shaped(names, mm.name_markup, mtable, column)
 
 
 def _step(bt: BPTTForm, s: Step, mm: MathMLPrinter) -> list[str]:

@@ -6,18 +6,19 @@ same equations in `$$` blocks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..analyses.matrix_bptt import BPTTForm, Step
 from . import texmath as tm
 from .formats import count
 from .markdown import cell, text
-from .matrix_latex import align, bmatrix, column, num, with_deltas
+from .matrix_latex import align, bmatrix, column, finish, num, with_deltas
+from .matrix_markdown import md_intro, md_verdict
 from .matrix_table import MATRIX_MAX
 from .texmath import TexNotation
 
-__all__ = ["render", "markdown", "notation"]
+__all__ = ["render", "markdown", "notation", "shaped"]
 
 
 def notation(bt: BPTTForm) -> TexNotation:
@@ -28,20 +29,23 @@ def notation(bt: BPTTForm) -> TexNotation:
                                    scalar=H == 1, extra=g))
 
 
+def shaped(x: Any, cell: Callable[[Any], str], matrix: Callable[[list[list[str]]], str],
+           col: Callable[[list[str]], str]) -> str:
+    """A total as the rnn keeps it (a matrix as a list of rows, a vector as a list, or one
+    value) typeset cell by cell with `matrix`, `col` or as the one cell."""
+    if isinstance(x, list) and x and isinstance(x[0], list):
+        return matrix([[cell(c) for c in row] for row in x])
+    if isinstance(x, list | tuple):
+        return col([cell(c) for c in x])
+    return cell(x)
+
+
 def _matrix(names: Any, tex: TexNotation) -> str:
-    if isinstance(names, list) and names and isinstance(names[0], list):
-        return bmatrix([[tex.name(n) for n in row] for row in names])
-    if isinstance(names, list):
-        return column([tex.name(n) for n in names])
-    return tex.name(names)
+    return shaped(names, tex.name, bmatrix, column)
 
 
 def _values(vals: Any) -> str:
-    if isinstance(vals, list) and vals and isinstance(vals[0], list):
-        return bmatrix([[num(x) for x in row] for row in vals])
-    if isinstance(vals, list | tuple):
-        return column([num(x) for x in vals])
-    return num(vals)
+    return shaped(vals, num, bmatrix, column)
 
 
 def _step(bt: BPTTForm, s: Step, tex: TexNotation, md: bool) -> str:
@@ -155,8 +159,19 @@ def _bridge(bt: BPTTForm, tex: TexNotation) -> str:
     return "".join(out)
 
 
+_CONVENTION = (r"Convention: $w_{ij}$, named \texttt{w\_\{i\}\_\{j\}}, joins hidden unit $j$ "
+               r"at step $t-1$ to hidden unit $i$ at step $t$, so in $W$ row $i$ is the unit a "
+               r"weight enters and column $j$ the unit it leaves (as Nielsen's "
+               r"$w^{(l)}_{jk}$); $u_{ik}$ joins input $k$ to hidden unit $i$; "
+               r"$z^{(t)} = W h^{(t-1)} + U x^{(t)} + b$, $h^{(t)} = \mathrm{act}(z^{(t)})$, "
+               r"$o^{(t)} = v \cdot h^{(t)} + c$; $\delta^{(t)} = \partial %s/\partial z^{(t)}$, "
+               r"$g^{(t)} = \partial %s/\partial o^{(t)}$. Gradients in numerator layout, summed "
+               r"over the steps (the same $W$ at every step).")
+
+
 def _intro(bt: BPTTForm, tex: TexNotation) -> str:
-    return (tm.prose("Convention: " + bt.convention + ".") + "\n\n"
+    E = tex.name(bt.loss)  # noqa: N806
+    return (_CONVENTION % (E, E) + "\n\n"
             + rf"At the point ${tex.name(bt.loss)} = {num(bt.loss_value)}$. The equations run "
             "from the last step back to the first.\n\n")
 
@@ -169,19 +184,8 @@ def render(bt: BPTTForm, fragment: bool = False) -> str:
     body.append(_totals(bt, tex, False))
     if bt.weight is not None:
         body.append(_bridge(bt, tex))
-    v = bt.verification
-    body.append(("\\textbf{Verified:} " if v.verified else "\\textbf{NOT VERIFIED:} ")
-                + tm.prose(v.detail) + ".\n")
-    text_ = "".join(body)
-    if fragment:
-        return text_
-    title = tm.prose(bt.spec.name or bt.spec.source)
-    return ("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
-            "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n"
-            "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6ex}\n"
-            "\\setlength{\\emergencystretch}{3em}\n\\begin{document}\n"
-            f"\\section*{{Backprop through time in matrix form: {title}}}\n" + text_
-            + "\\end{document}\n")
+    return finish(body, bt.verification, "Backprop through time in matrix form: "
+                  f"{bt.spec.name or bt.spec.source}", fragment)
 
 
 def _md_table(rows: Sequence[tuple[str, str, str, str, str]]) -> list[str]:
@@ -194,11 +198,8 @@ def _md_table(rows: Sequence[tuple[str, str, str, str, str]]) -> list[str]:
 def markdown(bt: BPTTForm) -> str:
     """GitHub-flavoured Markdown: the same equations in `$$` blocks, the bridge as a table."""
     tex = notation(bt)
-    title = bt.spec.name or bt.spec.source
-    out = [f"## Backprop through time in matrix form: {text(title)}", "",
-           text("Convention: " + bt.convention + "."), "",
-           f"{text(bt.loss)} = {tm.number(bt.loss_value) if bt.loss_value is not None else '—'}"
-           " at the point; the equations run from the last step back to the first.", ""]
+    out = md_intro("Backprop through time in matrix form", bt, "the last step back to the "
+                   "first")
     out += [_step(bt, s, tex, True) for s in reversed(bt.steps)]
     out.append(_totals(bt, tex, True))
     if bt.weight is not None:
@@ -208,7 +209,5 @@ def markdown(bt: BPTTForm) -> str:
                 + text("one term per step where it enters, each the sum of the paths that "
                        "enter there. " + _BRIDGE_TEXT), "", *_md_table(_bridge_rows(bt, tex)),
                 ""]
-    v = bt.verification
-    out.append(f"✓ **verified**: {text(v.detail)}" if v.verified
-               else f"✗ **NOT VERIFIED**: {text(v.detail)}")
+    out.append(md_verdict(bt.verification))
     return "\n".join(out) + "\n"

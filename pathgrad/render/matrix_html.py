@@ -27,6 +27,7 @@ EXTRA_CSS = """
 .pathgrad .bp { font-weight: bold; color: #57606a; margin-right: 0.6em; }
 .pathgrad tr.sum td { font-weight: bold; background: #f6f8fa; }
 .pathgrad .note { color: #57606a; }
+.pathgrad th.num { text-align: right; }
 """
 
 

@@ -13,13 +13,14 @@ import sympy as sp
 
 from ..analyses.matrix import Bridge, Layer, MatrixForm, delta_name
 from ..spec import Spec
+from ..verify.methods import Verification
 from . import texmath as tm
 from .formats import count
 from .matrix_table import MATRIX_MAX
 from .texmath import Piece, TexNotation
 
 __all__ = ["render", "notation", "layer_section", "bmatrix", "column", "align", "num",
-           "with_deltas", "BUDGET_EM"]
+           "with_deltas", "document", "finish", "BUDGET_EM"]
 
 BUDGET_EM = 38.0  # display math per line on A4 with 2 cm margins at 11 pt (44 em)
 
@@ -293,15 +294,21 @@ def render(mf: MatrixForm, fragment: bool = False) -> str:
                          f"param {count(mf.listing_multiplications)}.") + "\n\n")
     if mf.bridge is not None:
         body.append(_bridge(mf, mf.bridge, tex))
-    v = mf.verification
-    body.append(("\\textbf{Verified:} " if v.verified else "\\textbf{NOT VERIFIED:} ")
-                + tm.prose(v.detail) + ".\n")
-    text = "".join(body)
-    if fragment:
-        return text
-    title = tm.prose(mf.spec.name) if mf.spec.name else tm.prose(mf.spec.source)
+    return finish(body, mf.verification, f"Backprop in matrix form: "
+                  f"{mf.spec.name or mf.spec.source}", fragment)
+
+
+def finish(body: list[str], v: Verification, title: str, fragment: bool) -> str:
+    """The body and the verdict: a fragment, or the standalone `document`."""
+    text = "".join([*body, ("\\textbf{Verified:} " if v.verified else "\\textbf{NOT VERIFIED:} ")
+                    + tm.prose(v.detail) + ".\n"])
+    return text if fragment else document(title, text)
+
+
+def document(title: str, body: str) -> str:
+    """A standalone article (pdflatex with amsmath) with a section titled `title` (prose)."""
     return ("\\documentclass[11pt]{article}\n\\usepackage[a4paper,margin=2cm]{geometry}\n"
             "\\usepackage{amsmath,amssymb}\n\\allowdisplaybreaks\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6ex}\n"
             "\\setlength{\\emergencystretch}{3em}\n\\begin{document}\n"
-            f"\\section*{{Backprop in matrix form: {title}}}\n" + text + "\\end{document}\n")
+            f"\\section*{{{tm.prose(title)}}}\n" + body + "\\end{document}\n")

@@ -4,16 +4,19 @@ the unit they pass next."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 from ..analyses.matrix import Bridge, MatrixForm
+from ..verify.methods import Verification
 from .formats import count, number
 from .markdown import cell, text
 from .matrix_latex import _align, _num, entry_tex, layer_section, notation
 from .matrix_table import _Printer, _shared, sup
 from .texmath import TexNotation
 
-__all__ = ["render"]
+__all__ = ["render", "md_intro", "md_verdict"]
 
 
 def _bridge(mf: MatrixForm, br: Bridge, tex: TexNotation, pr: _Printer) -> list[str]:
@@ -75,11 +78,7 @@ def render(mf: MatrixForm) -> str:
     """The whole page."""
     tex = notation(mf)
     pr = _Printer(mf)
-    title = mf.spec.name or mf.spec.source
-    out = [f"## Backprop in matrix form: {text(title)}", "",
-           text("Convention: " + mf.convention + "."), "",
-           f"{text(mf.loss)} = {number(mf.loss_value)} at the point; the equations run from "
-           "the loss down to layer 1.", ""]
+    out = md_intro("Backprop in matrix form", mf, "the loss down to layer 1")
     for layer in reversed(mf.layers):
         out.append(layer_section(mf, layer, tex, markdown=True))
     out += [text(f"Multiplications for the whole gradient: the matrix form "
@@ -87,7 +86,19 @@ def render(mf: MatrixForm) -> str:
                  f"{count(mf.listing_multiplications)}."), ""]
     if mf.bridge is not None:
         out += _bridge(mf, mf.bridge, tex, pr)
-    v = mf.verification
-    out.append(f"✓ **verified**: {text(v.detail)}" if v.verified
-               else f"✗ **NOT VERIFIED**: {text(v.detail)}")
+    out.append(md_verdict(mf.verification))
     return "\n".join(out) + "\n"
+
+
+def md_intro(what: str, record: Any, direction: str) -> list[str]:
+    """The title, the convention and the loss at the point (an mlp's or an rnn's record)."""
+    title = record.spec.name or record.spec.source
+    return [f"## {what}: {text(title)}", "", text("Convention: " + record.convention + "."), "",
+            f"{text(record.loss)} = {number(record.loss_value)} at the point; the equations run "
+            f"from {direction}.", ""]
+
+
+def md_verdict(v: Verification) -> str:
+    """✓ **verified** (or ✗ **NOT VERIFIED**) and the detail, as one Markdown line."""
+    return (f"✓ **verified**: {text(v.detail)}" if v.verified
+            else f"✗ **NOT VERIFIED**: {text(v.detail)}")

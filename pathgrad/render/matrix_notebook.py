@@ -15,10 +15,11 @@ view shares (`gradient_notebook.GradientView` too).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ..analyses.matrix import MatrixForm
 from ..analyses.matrix_bptt import BPTTForm, matrix_or_bptt
@@ -31,23 +32,17 @@ R = TypeVar("R")
 
 
 class Rendered:
-    """The renderings every view shares; a view supplies `_rich()` (the terminal renderable),
-    `to_latex`, `to_markdown`, `to_dict` and `_fragment()` (the HTML `<div>`)."""
+    """The renderings every view shares, looked up in the view's `RENDERERS`: for each of
+    "text" (a rich renderable), "fragment" (the HTML `<div>`), "latex", "markdown", "html"
+    and "dict", the function "module.name" in pathgrad.render that makes it from the record
+    (imported when first used, so a view costs nothing until it is shown)."""
 
-    def _rich(self) -> Any:
-        raise NotImplementedError
+    RENDERERS: ClassVar[dict[str, str]] = {}
 
-    def _fragment(self) -> str:
-        raise NotImplementedError
-
-    def to_latex(self, *, fragment: bool = False) -> str:
-        raise NotImplementedError
-
-    def to_markdown(self) -> str:
-        raise NotImplementedError
-
-    def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+    def rendering(self, what: str, **options: Any) -> Any:
+        """The rendering `what` (a key of RENDERERS) of this record."""
+        module, name = self.RENDERERS[what].split(".")
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)(self, **options)
 
     def to_text(self, width: int = 100) -> str:
         """The terminal output as plain text, `width` columns wide."""
@@ -56,16 +51,32 @@ class Rendered:
         with open(os.devnull, "w") as sink:
             console = Console(record=True, width=width, color_system=None, file=sink,
                               highlight=False)
-            console.print(self._rich())
+            console.print(self.rendering("text"))
         return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+    def to_latex(self, *, fragment: bool = False) -> str:
+        """A standalone LaTeX document, or (`fragment`) only its body."""
+        return self.rendering("latex", fragment=fragment)
+
+    def to_markdown(self) -> str:
+        return self.rendering("markdown")
+
+    def to_html(self) -> str:
+        """One self-contained page."""
+        return self.rendering("html")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON output as Python data."""
+        return self.rendering("dict")
 
     def to_json(self) -> str:
         from . import jsonout
 
         return jsonout.dumps(self.to_dict())
 
+    # Jupyter shows the first of these it can
     def _repr_html_(self) -> str:
-        return self._fragment()
+        return self.rendering("fragment")
 
     def _repr_latex_(self) -> str:
         return self.to_latex(fragment=True)
@@ -96,35 +107,10 @@ class MatrixView(Rendered, MatrixForm):
         return (f"<MatrixForm {self.spec.source}: {len(self.layers)} layer"
                 f"{'s' * (len(self.layers) != 1)}{about}, {_state(self)}>")
 
-    def _rich(self) -> Any:
-        from . import matrix_table
-
-        return matrix_table.matrix(self)
-
-    def _fragment(self) -> str:
-        from . import matrix_html
-
-        return matrix_html.fragment(self)
-
-    def to_latex(self, *, fragment: bool = False) -> str:
-        from . import matrix_latex
-
-        return matrix_latex.render(self, fragment=fragment)
-
-    def to_markdown(self) -> str:
-        from . import matrix_markdown
-
-        return matrix_markdown.render(self)
-
-    def to_html(self) -> str:
-        from . import matrix_html
-
-        return matrix_html.render(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        from . import matrix_json
-
-        return matrix_json.matrix(self)
+    RENDERERS: ClassVar[dict[str, str]] = {
+        "text": "matrix_table.matrix", "fragment": "matrix_html.fragment",
+        "latex": "matrix_latex.render", "markdown": "matrix_markdown.render",
+        "html": "matrix_html.render", "dict": "matrix_json.matrix"}
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -137,35 +123,10 @@ class BPTTView(Rendered, BPTTForm):
         return (f"<BPTTForm {self.spec.source}: {len(self.steps)} step"
                 f"{'s' * (len(self.steps) != 1)}{about}, {_state(self)}>")
 
-    def _rich(self) -> Any:
-        from . import matrix_bptt
-
-        return matrix_bptt.table(self)
-
-    def _fragment(self) -> str:
-        from . import matrix_bptt_html
-
-        return matrix_bptt_html.fragment(self)
-
-    def to_latex(self, *, fragment: bool = False) -> str:
-        from . import matrix_bptt_latex
-
-        return matrix_bptt_latex.render(self, fragment=fragment)
-
-    def to_markdown(self) -> str:
-        from . import matrix_bptt_latex
-
-        return matrix_bptt_latex.markdown(self)
-
-    def to_html(self) -> str:
-        from . import matrix_bptt_html
-
-        return matrix_bptt_html.render(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        from . import matrix_bptt
-
-        return matrix_bptt.json_data(self)
+    RENDERERS: ClassVar[dict[str, str]] = {
+        "text": "matrix_bptt.table", "fragment": "matrix_bptt_html.fragment",
+        "latex": "matrix_bptt_latex.render", "markdown": "matrix_bptt_latex.markdown",
+        "html": "matrix_bptt_html.render", "dict": "matrix_bptt.json_data"}
 
 
 def wrap(mf: MatrixForm | BPTTForm) -> MatrixView | BPTTView:

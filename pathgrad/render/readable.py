@@ -68,7 +68,8 @@ class _Rules:
         for n, e in self.composed.items():
             if n in net.exprs and e.args and e is not sym[n]:
                 for c in (1, -1, 2, -2):  # exp(−b − w·h) is exp(−z); 2·b + 2·w·h is 2·z
-                    table.setdefault(e if c == 1 else sp.expand(c * e), c * sym[n])
+                    # (sympy distributes a number over a sum by itself: no expand needed)
+                    table.setdefault(e if c == 1 else c * e, c * sym[n])
         self.table = table
         # a = N/D: N → a·D (softmax: exp(z) → a·s); in names, on the nodes used here
         self.backwards = []

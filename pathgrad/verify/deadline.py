@@ -23,7 +23,7 @@ from ..calculus import Network
 from ..numeric.evaluate import MPAlgebra, NoValue, forward
 from ..progress import SILENT, Reporter
 from .methods import Verification
-from .sampling import compare, sum_value, sample_points
+from .sampling import compare, sample_points, sum_value
 
 __all__ = ["DEFAULT_VERIFY_TIMEOUT", "diff_within", "finite_difference_check",
            "central_difference", "FD_DIGITS", "FD_STEP"]

@@ -30,7 +30,7 @@ from ..numeric.evaluate import (
     evaluate,
     forward,
 )
-from .sampling import compare, sum_value, sample_points
+from .sampling import compare, sample_points, sum_value
 
 __all__ = ["Verification", "verify", "EXACT_TREE_LIMIT"]
 

@@ -59,6 +59,15 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
 
     `timeout` (seconds, None: no limit) bounds the direct derivatives; 0 means none at all, so
     the sum is checked by finite differences.
+
+    >>> from pathgrad import load
+    >>> net = Network(load("params: {w: 3}\\ninputs: {x: 2}\\nnodes: {h: w*x, E: h^2}"))
+    >>> h, x = net.symbols["h"], net.symbols["x"]
+    >>> p = prove(net, "w", 2*h*x)
+    >>> p.direct, p.direct_names, p.verification.method, p.verification.derivative
+    (2*w*x**2, 2*w*x**2, 'exact', 'sympy.diff')
+    >>> prove(net, "w", 2*h*x, timeout=0).verification.method
+    'finite-difference'
     """
     loss = net.spec.loss
     sym = net.symbols
