@@ -131,6 +131,36 @@ class _Rules:
         return v.verified and v.method in ("exact", "modular")
 
 
+MAX_EXPANDED_TERMS = 2_000  # sympy's expand and cancel run unbounded: refuse larger ones first
+
+
+def expanded_terms(expr: sp.Basic, cap: int = MAX_EXPANDED_TERMS) -> int:
+    """An upper bound on the terms `sympy.expand(expr)` makes (capped at cap + 1): a product
+    of sums multiplies out, so a 400-node tree can expand into millions of terms."""
+    memo: dict[sp.Basic, int] = {}
+
+    def terms(e: sp.Basic) -> int:
+        if e in memo:
+            return memo[e]
+        if isinstance(e, sp.Add):
+            n = sum(terms(a) for a in e.args)
+        elif isinstance(e, sp.Mul):
+            n = 1
+            for a in e.args:
+                n *= terms(a)
+                if n > cap:
+                    break
+        elif isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 0:
+            base = terms(e.base)
+            n = cap + 1 if base > 1 and int(e.exp) > 20 else base ** int(e.exp)
+        else:
+            n = 1
+        memo[e] = min(n, cap + 1)
+        return memo[e]
+
+    return terms(expr)
+
+
 def _size(expr: sp.Expr) -> tuple[int, int]:
     return (sp.count_ops(expr), len(str(expr)))
 
@@ -160,6 +190,8 @@ def simplify(expr: sp.Expr, rules: _Rules | None, deadline: float,
                         break
                 if how == "names":
                     cand = sp.factor_terms(base)
+                elif expanded_terms(base) > MAX_EXPANDED_TERMS:
+                    continue  # expand/cancel would multiply out past any time budget
                 elif how == "cancel":
                     cand = sp.factor_terms(sp.cancel(base))
                 else:
@@ -198,6 +230,8 @@ def _fewer_minus(expr: sp.Expr) -> sp.Expr:
 def rules_proved(rules: _Rules | None, raw: sp.Expr, new: sp.Expr, definitions: bool,
                  thorough: bool = True) -> bool:
     if rules is None:
+        if expanded_terms(raw - new) > MAX_EXPANDED_TERMS:
+            return False  # not provable within the budget: keep sympy's form
         try:
             return sp.expand(raw - new) == 0
         except (RecursionError, MemoryError):  # pragma: no cover

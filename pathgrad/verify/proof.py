@@ -29,7 +29,9 @@ from ..calculus import (
     rewrite,
     symengine_derivative,
     symengine_tree_size,
+    to_symengine,
 )
+from ..graph import between
 from ..progress import SILENT, Reporter
 from .deadline import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
 from .methods import Verification, verify
@@ -80,7 +82,7 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
     try:
         with progress.task(f"symengine's derivative of the composed {loss}"):
             composed_se = net.compose_symengine(loss, free=weight)
-            derivative_se = symengine_derivative(composed_se[loss], net.se_symbols[weight])
+            derivative_se = _derivative(net, weight, composed_se)
             direct = from_symengine(derivative_se, sym, memo)
     except EngineError as exc:
         return _by_differences(net, weight, sum_names, point, (
@@ -118,6 +120,26 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
     v = verify(net, weight, sum_names, direct, composed, point)
     return Proof(replace(v, detail=f"{v.detail}; the direct derivative checked: {which}",
                          derivative=derivative), direct, direct_names)
+
+
+def _derivative(net: Network, weight: str, composed_se: Mapping[str, Any]) -> Any:
+    """symengine's ∂loss/∂weight in leaves. Only the nodes on a path from the weight depend on
+    it: they are composed afresh with every other node as a symbol, differentiated, and those
+    symbols then replaced by their composed expressions. Differentiating the whole composed loss
+    instead walks shared subexpressions once per path (minutes on 5 layers of 64)."""
+    loss = net.spec.loss
+    cone = set(between(net.graph, weight, loss))
+    nodes = net.spec.nodes
+    env: dict[str, Any] = {}
+    for n in net.graph.order:
+        if n not in composed_se:
+            continue
+        inside = n in cone and n != weight and n in nodes
+        env[n] = to_symengine(nodes[n], env) if inside else net.se_symbols[n]
+    d = symengine_derivative(env[loss], net.se_symbols[weight])
+    outside = {net.se_symbols[n]: composed_se[n] for n in env
+               if n not in cone and n in nodes and n != weight}
+    return d.xreplace(outside) if outside else d
 
 
 def _by_differences(net: Network, weight: str, sum_names: sp.Expr,
