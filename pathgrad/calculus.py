@@ -591,6 +591,11 @@ def _one_from_symengine(e: Any, xs: list[sp.Basic], symbols: Mapping[str, sp.Sym
             return sp.pi
         if e == se.E:
             return sp.E
+        # constants a spec can make from real numbers: log(-1) = iπ, sqrt(-1), log(0) = -∞
+        for const, back in ((se.I, sp.I), (se.zoo, sp.zoo), (se.oo, sp.oo),
+                            (-se.oo, -sp.oo), (se.nan, sp.nan)):
+            if e == const:
+                return back
     else:
         kind = type(e).__name__
         if kind in _SP_BY_TYPE:

@@ -373,6 +373,8 @@ def _explain_top(s: Any, weight: str, values: dict[str, Any], k: int, fmt: str,
 
 def _route_parts(s: Any, weight: str, values: dict[str, Any] | None) -> list[Any]:
     """The route table (c only, h only, mixed …) of an unrolled cell net, else nothing."""
+    if not weight:
+        return []
     from .analyses.routes import path_routes
 
     dist = path_routes(s, weight, values) if weight else None
@@ -387,6 +389,8 @@ def _route_parts(s: Any, weight: str, values: dict[str, Any] | None) -> list[Any
 
 def _route_dist(s: Any, weight: str, values: dict[str, Any] | None) -> Any:
     """The paths by route of a net with steps (rnn, lstm, gru), for JSON's "path_routes"."""
+    if not weight:
+        return None
     from .analyses.routes import path_routes
 
     return path_routes(s, weight, values) if weight else None
@@ -477,9 +481,11 @@ def show(spec: str, fmt: str, digits: int = 6) -> None:
 def _probe(s: Any) -> str:
     """The input `show` follows by route: the first input of step 1 (x1_1, x1); on a big net
     ("" : no route table) the values' DP would cost more than the rest of `show`."""
+    if not (s.meta.get("routes") or "rnn" in s.meta) or len(s.nodes) > 2_000:
+        return ""  # no steps, no routes: nor a reason to load the numeric layer (sympy)
     from .analyses.routes import default_source
 
-    return default_source(s) if len(s.nodes) <= 2_000 else ""
+    return default_source(s)
 
 
 def _load(path: str) -> Any:

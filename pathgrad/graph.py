@@ -16,7 +16,7 @@ import networkx as nx
 from .errors import LimitError
 
 __all__ = ["Graph", "count_paths", "iter_paths", "between", "length_counts",
-           "leaf_length_counts", "listing_cost", "relevant_children"]
+           "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total"]
 
 
 class Declared(Protocol):
@@ -258,3 +258,17 @@ def listing_cost(counts: Mapping[int, int]) -> tuple[int, int]:
     paths = sum(counts.values())
     mults = sum((length - 1) * k for length, k in counts.items() if length > 0)
     return mults, max(paths - 1, 0)
+
+
+def path_edge_total(graph: Graph, source: str, target: str) -> tuple[int, int]:
+    """(paths, Σ over paths of their edges) from `source` to `target`, exactly, in O(edges):
+    what listing would cost even when the lengths are too many to tabulate."""
+    nodes = between(graph, source, target)
+    if not nodes:
+        return 0, 0
+    kids = relevant_children(graph, nodes)
+    count, edges = {target: 1}, {target: 0}
+    for n in reversed(nodes[:-1]):
+        count[n] = sum(count[c] for c in kids[n])
+        edges[n] = sum(edges[c] + count[c] for c in kids[n])
+    return count[source], edges[source]

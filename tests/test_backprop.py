@@ -114,7 +114,7 @@ def test_the_table_reads_like_the_textbook() -> None:
     text = console.export_text()
     assert "δ_a11 = δ_Out · w31" in text
     assert "δ_a01 = δ_a11 · w21·a11·(1−a11) + δ_a12 · w22·a12·(1−a12)" in text
-    assert "Σ over all 2 paths, listed one by one: −0.00577157355  ✓ equal" in text
+    assert "Σ over all 2 paths, listed one by one: −0.00577157  ✓ equal" in text  # --digits 6
     assert "reverse mode: 5 multiplications + 1 addition (each edge once)" in text
     data = backprop_json.backprop(bp)
     json.dumps(data)
@@ -174,7 +174,7 @@ def test_cli_top_k(run, big_mlp: Path) -> None:  # noqa: ANN001
     table = run("explain", str(big_mlp), "-w", "w1_1_1", "--top", "3").stdout
     assert "the 3 largest of 32,768 paths" in table and "top 3" in table
     result = run("explain", str(big_mlp), "-w", "w1_1_1", "--top", "3", "-f", "latex")
-    assert result.exit_code == 2 and "--top writes a table or JSON" in result.stderr
+    assert result.exit_code == 0 and r"\begin{document}" in result.stdout  # a short handout
     assert run("explain", str(big_mlp), "-w", "w1_1_1", "--top", "0").exit_code == 2
 
 

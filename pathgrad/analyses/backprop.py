@@ -21,7 +21,8 @@ import mpmath
 import sympy as sp
 
 from ..calculus import Network
-from ..graph import between, length_counts, listing_cost, relevant_children
+from ..errors import LimitError
+from ..graph import between, length_counts, listing_cost, path_edge_total, relevant_children
 from ..numeric.evaluate import NoValue
 from ..numeric.exact import plus, times
 from ..numeric.points import DIGITS, as_float, point_values
@@ -105,9 +106,15 @@ def backprop(spec: Spec, weight: str, values: Mapping[str, object] | None = None
     graph = spec.graph
     loss = spec.loss
     nodes = between(graph, weight, loss)
-    lengths = length_counts(graph, weight, loss)
-    count = sum(lengths.values())
-    list_mults, list_adds = listing_cost(lengths)
+    try:
+        lengths = length_counts(graph, weight, loss)
+        count = sum(lengths.values())
+        list_mults, list_adds = listing_cost(lengths)
+    except LimitError as exc:  # too many lengths to tabulate; the totals need no table
+        if exc.limit != "max_length_cells":
+            raise
+        count, edges = path_edge_total(graph, weight, loss)
+        list_mults, list_adds = edges - count, max(count - 1, 0)
     mode = "forward" if forward else "reverse"
     if not nodes:
         return Backprop(spec, weight, loss, mode, (), 0.0, 0, 0.0, True, 0, 0, 0, 0,

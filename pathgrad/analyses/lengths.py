@@ -16,9 +16,8 @@ from typing import Any
 
 import mpmath
 
+from ..errors import LimitError
 from ..graph import between, leaf_length_counts, length_counts, relevant_children
-from ..numeric.exact import divide, is_zero, plus, times
-from ..numeric.points import DIGITS, as_float, point_values, undefined_edge
 from ..spec.model import Spec, apply_values, check_weight
 
 __all__ = ["LengthBin", "LengthDistribution", "path_lengths", "network_path_lengths"]
@@ -57,7 +56,13 @@ class LengthDistribution:
 def network_path_lengths(spec: Spec, kind: str = "param") -> LengthDistribution:
     """`pathgrad show`: paths from every param (or input) to the loss, by length."""
     sources = spec.params if kind == "param" else spec.inputs
-    counts = leaf_length_counts(spec.graph, spec.loss, sources)
+    try:
+        counts = leaf_length_counts(spec.graph, spec.loss, sources)
+    except LimitError as exc:  # too many lengths to tabulate: say so instead of the table
+        if exc.limit != "max_length_cells":
+            raise
+        total = sum(spec.graph.path_counts(spec.loss)[s] for s in sources if s != spec.loss)
+        return LengthDistribution(spec.loss, (), total, None, kind, note=exc.message)
     bins = tuple(LengthBin(length, k) for length, k in counts.items())
     return LengthDistribution(spec.loss, bins, sum(counts.values()), None, kind)
 
@@ -69,11 +74,22 @@ def path_lengths(spec: Spec, weight: str, values: Mapping[str, object] | None = 
     The value of a length is the sum over its paths of the product of local partials at the
     spec's point: a signed dynamic program over lengths, so nothing is listed.
     """
+    # the values need the numeric layer (and so sympy); the counts alone do not, so `show`
+    # (network_path_lengths) stays light: imported here, not at the top
+    from ..numeric.exact import divide, is_zero, plus, times
+    from ..numeric.points import DIGITS, as_float, point_values, undefined_edge
+
     check_weight(spec, weight)
     graph = spec.graph
     loss = spec.loss
     nodes = between(graph, weight, loss)
-    counts = length_counts(graph, weight, loss)
+    try:
+        counts = length_counts(graph, weight, loss)
+    except LimitError as exc:  # too many lengths to tabulate: say so instead of the table
+        if exc.limit != "max_length_cells":
+            raise
+        return LengthDistribution(loss, (), graph.path_counts(loss)[weight], weight,
+                                  note=exc.message)
     total = sum(counts.values())
     leaf_values = apply_values(spec, values)
     if not nodes:

@@ -120,7 +120,10 @@ def _summary(bp: Backprop, digits: int = DEFAULT_DIGITS) -> RenderableType:
     way = "reverse mode" if bp.mode == "reverse" else "forward mode"
     grid.add_row("cost", Text(f"{way}: {_ops(bp.multiplications, bp.additions)} "
                               "(each edge once)"))
-    ratio = (bp.listing_multiplications / bp.multiplications) if bp.multiplications else None
+    # exact integer ratio first: listing 2^10000 paths is beyond a float's range
+    ratio = (bp.listing_multiplications // bp.multiplications) if bp.multiplications else None
+    if ratio is not None and ratio < 10**15:
+        ratio = bp.listing_multiplications / bp.multiplications
     more = f" — {times(ratio)} the multiplications" if ratio and ratio > 1 else ""
     grid.add_row("", Text(f"listing every path: "
                           f"{_ops(bp.listing_multiplications, bp.listing_additions)}{more}"))

@@ -98,6 +98,8 @@ def times(ratio: float) -> str:
     """How many times more: 1.2×, 6.9·10⁸×."""
     if ratio < 1e6:
         return f"{ratio:,.1f}×"
+    if isinstance(ratio, int) and ratio >= 10**15:  # beyond a float: exact digits
+        return count(ratio).removeprefix("≈ ") + "×"
     return number(ratio, 2) + "×"
 
 

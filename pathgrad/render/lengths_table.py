@@ -26,12 +26,13 @@ def path_lengths(dist: LengthDistribution, digits: int = DEFAULT_DIGITS) -> Rend
         head = f"paths from {dist.source} to {dist.target} by length"
     else:
         head = f"paths from every {dist.sources_kind} to {dist.target} by length"
-    mean = dist.mean_length
+    mean = dist.mean_length if dist.bins else None
     if mean is not None:
         head += f" (mean {mean:.2f} edges)"
     parts: list[RenderableType] = [Text(head, style="bold")]
     if not dist.bins:
-        parts.append(Text("no paths", style="yellow"))
+        parts.append(Text(f"{count(dist.total)} paths; {dist.note}" if dist.note and dist.total
+                          else "no paths", style="yellow"))
         return Group(*parts)
     values = dist.source is not None and any(b.value is not None for b in dist.bins)
     if values:
