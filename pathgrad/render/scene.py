@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LimitError, UsageError, suggest
+from .notation import Label, label_of  # display names: one definition, in notation
 
 if TYPE_CHECKING:
     from ..analyses.explanation import Explanation
@@ -59,41 +60,10 @@ MAX_DRAWN_NAMES = 2_000  # beyond this a picture is a grey smear; .dot/.mmd have
 MAX_UNITS = 12  # a neuron-view column with more units shows the first and last few and "… n more"
 LABEL_CHARS = 36  # longer edge labels are cut with … (the SVG <title> has them whole)
 
-_GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
-    "zeta": "ζ", "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",
-    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ",
-    "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ",
-    "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
-    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}
-_ATOM = r"(?:\\(?:%s)|[A-Za-z0-9]+)" % "|".join(sorted(_GREEK, key=len, reverse=True))
-_SCRIPT = r"(?:\{((?:%s|[,;.'()\[\]+\- ]|\\,)*)\}|(%s))" % (_ATOM, _ATOM)
-_BASE = r"^(?:\\(mathrm|text|mathit|operatorname)\{(%s+)\}|(%s+))" % (_ATOM, _ATOM)
-# base, then subscript and superscript in either order: w_{1,1}, h^{(2)}_{3}
-_SUB_SUP = re.compile(_BASE + r"(?:_%s)?(?:\^%s)?$" % (_SCRIPT, _SCRIPT))
-_SUP_SUB = re.compile(_BASE + r"(?:\^%s)?(?:_%s)?$" % (_SCRIPT, _SCRIPT))
-
 _SUBS = dict(zip("0123456789+-−=()aehijklmnoprstuvx,",
                  "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,"))
 _SUPS = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzLT,",
                  "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴸᵀ'"))
-
-
-@dataclass(frozen=True)
-class Label:
-    """A name as it is displayed: base, subscript, superscript (plain text) and whether the
-    base is upright (\\mathrm{Out}) rather than math italic."""
-
-    base: str
-    sub: str = ""
-    sup: str = ""
-    upright: bool = False
-
-    @property
-    def text(self) -> str:
-        """One-line text: a_0,1 is written a0,1 (for formats without subscripts)."""
-        return self.base + self.sub + (f"^{self.sup}" if self.sup else "")
 
 
 def _script(text: str, table: Mapping[str, str], mark: str) -> str:
@@ -111,35 +81,6 @@ def display_text(label: Label) -> str:
     if label.sub:
         out += _script(label.sub, _SUBS, "_")
     return out
-
-
-def _unlatex(text: str) -> str:
-    text = re.sub(r"\\(%s)" % "|".join(_GREEK), lambda m: _GREEK[m.group(1)], text)
-    return text.replace("\\,", " ").strip()
-
-
-def label_of(spec: Spec, name: str) -> Label:
-    """The display name of `name`: the spec's simple `latex:` forms (w_{1,1}, \\mathrm{Out},
-    \\theta_2) become base and subscript; anything fancier falls back to sympy's split of
-    the name itself (a11 → a with subscript 11)."""
-    tex = spec.latex.get(name)
-    if tex is not None:
-        for pattern, sub_first in ((_SUB_SUP, True), (_SUP_SUB, False)):
-            m = pattern.match(tex.strip())
-            if not m:
-                continue
-            upright = m.group(1) is not None and m.group(1) != "mathit"
-            base = m.group(2) or m.group(3)
-            first = m.group(4) if m.group(4) is not None else (m.group(5) or "")
-            second = m.group(6) if m.group(6) is not None else (m.group(7) or "")
-            sub, sup = (first, second) if sub_first else (second, first)
-            return Label(_unlatex(base), _unlatex(sub), _unlatex(sup), upright)
-    from sympy.printing.conventions import split_super_sub
-
-    base, sups, subs = split_super_sub(name)
-    if not base:
-        return Label(name)
-    return Label(_GREEK.get(base, base), ",".join(subs), ",".join(sups))
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
