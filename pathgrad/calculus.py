@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import bisect
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cmp_to_key
 from typing import Any
 
 import symengine as se
 import sympy as sp
+from sympy.core.sympify import _sympify
 
 from .graph import Graph
 from .spec import grammar as g
@@ -43,6 +44,10 @@ __all__ = [
     "symengine_derivative",
     "from_symengine",
     "symengine_tree_size",
+    "symengine_dag",
+    "partial",
+    "MAX",
+    "MIN",
     "EngineError",
 ]
 
@@ -113,6 +118,65 @@ class softplus(sp.Function):  # noqa: N801
 
 _FDIFF = (sigmoid, relu, softplus, sp.tanh, sp.exp)  # f(x): sympy.diff gives f.fdiff(1)
 
+# max/min of more arguments than this skip sympy's pairwise simplification of their arguments
+# (_find_localzeros: quadratic, half a second for 21 symbols and again for each derivative)
+WIDE = 3
+
+
+def _extreme(cls: type) -> Any:
+    """cls(*args) (sp.Max or sp.Min) for a spec's max/min: sympy's own for a few arguments;
+    for more, nested calls flattened, repeats and all but the extreme number dropped, and the
+    rest kept unevaluated (the same object sympy builds when it drops nothing)."""
+
+    def make(*args: sp.Expr) -> sp.Expr:
+        if len(args) <= WIDE:
+            return cls(*args)
+        flat: list[sp.Expr] = []
+        for a in map(_sympify, args):  # strict: numbers and sympy objects, never text
+            flat.extend(a.args if type(a) is cls else (a,))
+        numbers = [a for a in flat if a.is_Rational]
+        rest = list(dict.fromkeys(a for a in flat if not a.is_Rational))
+        if numbers:
+            rest.append(max(numbers) if cls is sp.Max else min(numbers))
+        if len(rest) <= WIDE:
+            return cls(*rest)
+        return cls(*rest, evaluate=False)
+
+    make.__name__ = cls.__name__
+    return make
+
+
+class _WideMax(sp.Max):
+    """sp.Max for differentiating only: ∂max/∂a_i = H(a_i − max(others)), the others kept as
+    they are (sympy's fdiff simplifies them afresh for every argument)."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        i = argindex - 1
+        return sp.Heaviside(self.args[i] - MAX(*self.args[:i], *self.args[i + 1:]))
+
+
+class _WideMin(sp.Min):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        i = argindex - 1
+        return sp.Heaviside(MIN(*self.args[:i], *self.args[i + 1:]) - self.args[i])
+
+
+MAX, MIN = _extreme(sp.Max), _extreme(sp.Min)
+_WIDE_CLASSES = {sp.Max: _WideMax, sp.Min: _WideMin}
+
+
+def partial(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """sympy.diff(expr, x), the same result, without sympy re-simplifying the arguments of a
+    wide max/min (seconds) for each of its derivatives."""
+    wide = {e for e in sp.preorder_traversal(expr)
+            if type(e) in _WIDE_CLASSES and len(e.args) > WIDE}
+    if not wide:
+        return sp.diff(expr, x)
+    there = {e: _WIDE_CLASSES[type(e)](*e.args, evaluate=False) for e in wide}
+    back = {v: k for k, v in there.items()}
+    out = sp.diff(expr.xreplace(there), x)
+    return out.xreplace(back) if back else out
+
 SYMPY_FUNCTIONS: dict[str, object] = {
     "sigmoid": sigmoid,
     "tanh": sp.tanh,
@@ -124,8 +188,8 @@ SYMPY_FUNCTIONS: dict[str, object] = {
     "abs": sp.Abs,
     "sin": sp.sin,
     "cos": sp.cos,
-    "max": sp.Max,
-    "min": sp.Min,
+    "max": MAX,
+    "min": MIN,
 }
 
 
@@ -411,7 +475,7 @@ def to_symengine(expr: g.Expr, env: Mapping[str, Any]) -> Any:
     return done[id(expr)]
 
 
-def _dag(expr: Any, stop: tuple[type, ...] = ()) -> Iterator[Any]:
+def symengine_dag(expr: Any, stop: tuple[type, ...] = ()) -> Iterator[Any]:
     """Each distinct subexpression of a symengine expression once (not below `stop` types)."""
     seen = set()
     stack = [expr]
@@ -468,7 +532,7 @@ def symengine_derivative(expr: Any, x: Any) -> Any:
             return memo[e]
         raw = se.diff(e, x)
         fixes = {}
-        for node in _dag(raw, stop=(se.Subs, se.Derivative)):
+        for node in symengine_dag(raw, stop=(se.Subs, se.Derivative)):
             if isinstance(node, se.Subs):
                 inner = node.expr
                 if not (isinstance(inner, se.Derivative) and len(node.variables) == 1
@@ -507,7 +571,7 @@ def symengine_derivative(expr: Any, x: Any) -> Any:
 
 _SP_BY_TYPE: dict[str, Any] = {
     "tanh": sp.tanh, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "Abs": sp.Abs,
-    "sign": sp.sign, "Max": sp.Max, "Min": sp.Min,
+    "sign": sp.sign, "Max": MAX, "Min": MIN,
 }
 _SP_BY_NAME: dict[str, Any] = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus,
                                "Heaviside": sp.Heaviside}
@@ -523,7 +587,7 @@ def from_symengine(expr: Any, symbols: Mapping[str, sp.Symbol],
         e, ready = stack.pop()
         if e in memo:
             continue
-        args = e.args
+        args = () if isinstance(e, se.Number) else e.args  # symengine's zoo.args is (0,)
         if args and not ready:
             stack.append((e, True))
             stack.extend((a, False) for a in args if a not in memo)
@@ -561,11 +625,24 @@ def _add(xs: list[sp.Basic]) -> sp.Basic:
             return sp.Add(*xs)
         seen.add(rest)
         terms.append(x)
-    _CANON.add(terms)
-    terms.sort(key=_CANON.rank.__getitem__)
+    terms.sort(key=_term_key(terms))
     if coeff is not None and not coeff.is_zero:
         terms.insert(0, coeff)
     return sp.Add._from_args(terms, True)
+
+
+def _term_key(terms: list[sp.Basic]) -> Callable[[sp.Basic], Any]:
+    """A sort key giving Basic.compare's order on `terms` (as Add.flatten sorts them).
+
+    When every term is a product whose arguments already have canonical ranks (the path
+    terms `products` made), compare's order is the order of (number of arguments, their
+    ranks): compare looks at the class, then the length of the arguments, then the
+    arguments one by one. Tuples of ints sort in milliseconds where compare takes seconds.
+    """
+    rank = _CANON.rank
+    if all(isinstance(t, sp.Mul) and all(a in rank for a in t.args) for t in terms):
+        return lambda t: (len(t.args), [rank[a] for a in t.args])
+    return cmp_to_key(sp.Basic.compare)
 
 
 def _one_from_symengine(e: Any, xs: list[sp.Basic], symbols: Mapping[str, sp.Symbol]
@@ -728,6 +805,9 @@ class _Names:
         return len(s.inputs) + len(s.params) + len(s.nodes)
 
 
+LARGE_NODE = 2_000  # AST nodes: a node this large gets its local partials from symengine
+
+
 class Network:
     """A spec in sympy: symbols, node expressions in names, local partials, composition.
 
@@ -751,12 +831,23 @@ class Network:
     def local_partial(self, u: str, v: str) -> sp.Expr:
         """∂v/∂u with all other names held fixed, written in the network's names."""
         key = (u, v)
+        if key not in self._partials and g.size(self.spec.nodes[v]) > LARGE_NODE:
+            self._partials[key] = self._large_partial(u, v)
         if key not in self._partials:
             raw = self._quick_partial(u, v)
             if raw is None:
-                raw = sp.diff(self.exprs[v], self.symbols[u])
+                raw = partial(self.exprs[v], self.symbols[u])
             self._partials[key] = rewrite(raw, self._table_for(v)) if raw.args else raw
         return self._partials[key]
+
+    def _large_partial(self, u: str, v: str) -> sp.Expr:
+        """∂v/∂u for a node with a huge expression (a loss summing 30,000 outputs): symengine
+        differentiates it (sympy would spend seconds just building the sum) and v's own
+        expression inside the result becomes v, before the small result comes back to sympy."""
+        expr = to_symengine(self.spec.nodes[v], self.se_symbols)
+        raw = symengine_derivative(expr, self.se_symbols[u])
+        raw = raw.xreplace({expr: self.se_symbols[v]})
+        return from_symengine(raw, self.symbols)
 
     def _table_for(self, v: str) -> dict[sp.Basic, sp.Symbol]:
         """The names a partial of `v` may be written in: v itself (σ(w·a) → a11) and nodes whose
@@ -779,10 +870,22 @@ class Network:
         does uses a name v uses (so it is that name's child), or no name at all."""
         if self._constant_nodes is None:
             self._constant_nodes = [n for n in self.spec.nodes if not self.graph.deps(n)]
-        succ = self.graph.successors()
+            # each node filed under its name with the fewest children: a node inside v's
+            # expression uses only names v uses, so it is filed under one of them (an input
+            # that every node uses would otherwise make every node a candidate of every node)
+            succ = self.graph.successors()
+            self._buckets: dict[str, list[str]] = {}
+            for n in self.spec.nodes:
+                deps = self.graph.deps(n)
+                if deps:
+                    rarest = min(deps, key=lambda u: len(succ[u]))
+                    self._buckets.setdefault(rarest, []).append(n)
+        mine = set(self.graph.deps(v))
         found = set(self._constant_nodes)
-        for u in self.graph.deps(v):
-            found.update(succ[u])
+        for u in mine:
+            for n in self._buckets.get(u, ()):
+                if n not in found and mine.issuperset(self.graph.deps(n)):
+                    found.add(n)
         if len(found) * 4 > len(self.graph.order):  # most of the net: walk the order once
             return [n for n in self.graph.order if n in found]
         pos = self._position()
@@ -819,6 +922,18 @@ class Network:
             if x not in other.free_symbols:
                 return other
         return None
+
+    def composed_size(self, target: str, cap: int) -> int:
+        """About how large `target` is written out in leaves (each node's expression with its
+        names replaced by theirs), counted without composing; anything past `cap` is cap + 1.
+        Ten residual blocks are 2^10 times one: composing them in sympy never finishes."""
+        nodes = self.spec.nodes
+        size: dict[str, int] = {}
+        for n in self.graph.order:
+            if n in nodes and n in self.graph.ancestors_and_self(target):
+                size[n] = min(g.size(nodes[n]) + sum(size.get(u, 1) - 1
+                                                     for u in self.graph.deps(n)), cap + 1)
+        return size.get(target, 1)
 
     def compose(self, target: str, free: str | None = None) -> dict[str, sp.Expr]:
         """Each node `target` depends on, written in leaves only (`free` stays a symbol)."""

@@ -1,26 +1,36 @@
-"""The graph stage: a network as a networkx DAG, exact path counts, and path enumeration.
+"""The graph stage: a network as a DAG, exact path counts, and path enumeration.
 
 An edge u → v exists whenever v's expression uses u. Paths can be exponentially many, so
 they are counted by dynamic programming (exact big integers), by length too, and listed by a
 generator. The graph knows names only: it is built from what the spec checker found (which
 names each node uses) and never sees an expression, so it sits below the spec layer.
+
+The adjacency is kept as plain tuples and lists (each node's uses, and on demand each name's
+children): a 300,000-param spec is one pass over its edges, and networkx is loaded only when
+someone asks for `Graph.nx`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol
-
-import networkx as nx
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from itertools import repeat
+from operator import add
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from .errors import LimitError
 
-__all__ = ["Graph", "count_paths", "iter_paths", "between", "length_counts",
+if TYPE_CHECKING:
+    import networkx
+
+__all__ = ["Graph", "declared_in_order", "count_paths", "iter_paths", "between", "length_counts",
            "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total"]
 
 
 class Declared(Protocol):
-    """What the graph needs of a spec: the names by kind and the names each node uses."""
+    """What the graph needs of a spec: the names by kind (each name in one section) and the
+    names each node uses (declared names, and `pi` if it is not declared: the constant)."""
 
     inputs: Mapping[str, object]
     params: Mapping[str, object]
@@ -31,29 +41,51 @@ class Declared(Protocol):
 class Graph:
     """The DAG of a spec: leaves (inputs, params) and nodes, in a stable topological order."""
 
-    def __init__(self, spec: Declared) -> None:
+    def __init__(self, spec: Declared, *, in_order: bool | None = None,
+                 constant_pi: bool | None = None) -> None:
+        """`in_order` (every node uses only names declared before it: declared_in_order) and
+        `constant_pi` (some node uses `pi` without declaring it) are what the spec checker
+        already knows; None: find out, one pass over the edges each."""
         self.inner = frozenset(spec.nodes)  # names that have an expression (not leaves)
-        g = nx.DiGraph()
-        rank: dict[str, int] = {}
-        for kind, names in (("input", spec.inputs), ("param", spec.params), ("node", spec.nodes)):
-            for n in names:
-                rank[n] = len(rank)
-            g.add_nodes_from(names, kind=kind)  # in bulk: 200k names one call at a time is slow
-        self._deps: dict[str, tuple[str, ...]] = {}
-        for v in spec.nodes:
-            # an undeclared `pi` is the constant π, not a graph vertex
-            self._deps[v] = tuple(u for u in spec.uses[v] if u in rank)
-        g.add_edges_from((u, v) for v, deps in self._deps.items() for u in deps)
-        self.nx = g
-        if all(rank[u] < rank[v] for v, deps in self._deps.items() for u in deps):
+        self._kinds = (("input", spec.inputs), ("param", spec.params), ("node", spec.nodes))
+        declared = (*spec.inputs, *spec.params, *spec.nodes)
+        uses = spec.uses
+        # an undeclared `pi` is the constant π, not a graph vertex
+        if constant_pi is None:
+            constant_pi = "pi" not in spec.inputs and "pi" not in spec.params and \
+                "pi" not in spec.nodes and any("pi" in uses[v] for v in spec.nodes)
+        self._deps: dict[str, tuple[str, ...]] = {
+            v: tuple(u for u in uses[v] if u != "pi") for v in spec.nodes} if constant_pi \
+            else {v: tuple(uses[v]) for v in spec.nodes}
+        if in_order is None:
+            in_order = declared_in_order(spec.nodes, self._deps)
+        if in_order:
             # declared in dependency order (the usual case): that order is the lexicographic
             # topological order, and no cycle is possible; O(E) instead of a heap-based sort
-            self.order: tuple[str, ...] = tuple(rank)
+            self.order: tuple[str, ...] = declared
         else:  # the spec checker has refused cycles, naming them
-            self.order = tuple(nx.lexicographical_topological_sort(g, key=rank.__getitem__))
+            self.order = _lexicographic_order(declared, self._deps)
+        # leaves come first in either order (they are ready first and declared first)
+        self._leaves = len(declared) - len(self._deps)
+        self._rank: dict[str, int] | None = None
+        self._node_rank: dict[str, int] | None = None
         self._ancestors: dict[str, frozenset[str]] = {}
         self._succ: dict[str, list[str]] | None = None
         self._counts: dict[str, dict[str, int]] = {}
+        self._nx: networkx.DiGraph | None = None
+
+    @property
+    def nx(self) -> networkx.DiGraph:
+        """The same DAG as a networkx DiGraph (vertex attribute `kind`), built on first use."""
+        if self._nx is None:
+            import networkx as nx_module
+
+            g = nx_module.DiGraph()
+            for kind, names in self._kinds:
+                g.add_nodes_from(names, kind=kind)  # in bulk: 200k names one at a time is slow
+            g.add_edges_from((u, v) for v, deps in self._deps.items() for u in deps)
+            self._nx = g
+        return self._nx
 
     def deps(self, name: str) -> tuple[str, ...]:
         """The names a node's expression uses, in order of appearance (empty for leaves)."""
@@ -61,23 +93,51 @@ class Graph:
 
     def children(self, name: str) -> list[str]:
         """The nodes whose expressions use `name`."""
-        return list(self.nx.successors(name))
+        return list(self.successors()[name])
 
     def successors(self) -> dict[str, list[str]]:
         """Children of every name as plain lists (built once; faster than networkx views)."""
         if self._succ is None:
             succ: dict[str, list[str]] = {n: [] for n in self.order}
+            get, append = succ.__getitem__, list.append
             for v, deps in self._deps.items():
-                for u in deps:
-                    succ[u].append(v)
+                for _ in map(append, map(get, deps), repeat(v)):  # succ[u].append(v), in C
+                    pass
             self._succ = succ
         return self._succ
+
+    def node_rank(self) -> dict[str, int]:
+        """Each node's position among the nodes as declared (the order of each children list)."""
+        if self._node_rank is None:
+            self._node_rank = {n: i for i, n in enumerate(self._deps)}
+        return self._node_rank
+
+    def rank(self) -> dict[str, int]:
+        """Each name's position in `order` (built once)."""
+        if self._rank is None:
+            self._rank = {n: i for i, n in enumerate(self.order)}
+        return self._rank
 
     def ancestors_and_self(self, target: str) -> frozenset[str]:
         """Every name `target` depends on, and `target` itself."""
         if target not in self._ancestors:
-            self._ancestors[target] = frozenset(nx.ancestors(self.nx, target)) | {target}
+            if not any(target in names for _, names in self._kinds):
+                raise KeyError(f"{target!r} is not a name of the graph")
+            deps = self._deps
+            seen = {target}
+            # backwards from the target (children come later in the order): a node is an
+            # ancestor when one of its children is, and then so is everything it uses
+            for n in self._nodes_up_to(target):
+                if n in seen:
+                    seen.update(deps[n])
+            self._ancestors[target] = frozenset(seen)
         return self._ancestors[target]
+
+    def _nodes_up_to(self, target: str) -> Iterator[str]:
+        """The nodes from `target` back to the first, in reverse topological order (nothing
+        when `target` is a leaf: no node comes before it)."""
+        at = self.order.index(target, self._leaves) if target in self._deps else -1
+        return reversed(self.order[self._leaves:at + 1])
 
     def path_counts(self, target: str) -> dict[str, int]:
         """Number of paths from every name to `target` (0 where it does not reach).
@@ -93,25 +153,60 @@ class Graph:
         return iter_paths(self, source, target)
 
 
+def declared_in_order(nodes: Iterable[str], uses: Mapping[str, Iterable[str]]) -> bool:
+    """True when every node uses only leaves and nodes declared before it: then declaration
+    order is a topological order and there is no cycle (a node using itself fails it too).
+    One dictionary lookup per edge, in C."""
+    pos = {n: i for i, n in enumerate(nodes)}
+    get = pos.get
+    return all(max(map(get, uses[n], repeat(-1)), default=-1) < i for n, i in pos.items())
+
+
+def _lexicographic_order(declared: tuple[str, ...], deps: Mapping[str, tuple[str, ...]]
+                         ) -> tuple[str, ...]:
+    """Kahn's algorithm taking the earliest-declared ready name each time: the order networkx's
+    lexicographical_topological_sort gives with key = declaration rank."""
+    rank = {n: i for i, n in enumerate(declared)}
+    succ: dict[str, list[str]] = {n: [] for n in declared}
+    indegree = dict.fromkeys(declared, 0)
+    for v, ds in deps.items():
+        indegree[v] = len(ds)
+        for u in ds:
+            succ[u].append(v)
+    ready = [(rank[n], n) for n in declared if not indegree[n]]
+    heapq.heapify(ready)
+    out: list[str] = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        out.append(n)
+        for c in succ[n]:
+            indegree[c] -= 1
+            if not indegree[c]:
+                heapq.heappush(ready, (rank[c], c))
+    if len(out) != len(declared):  # the spec checker names cycles before a Graph is made
+        raise ValueError("the graph contains a cycle")
+    return tuple(out)
+
+
 def count_paths(graph: Graph, target: str) -> dict[str, int]:
     """Exact path counts to `target` by dynamic programming over the reverse topological order.
 
     >>> # a → b, a → c, b → d, c → d: two paths from a to d
     """
     counts = dict.fromkeys(graph.order, 0)
+    if target not in counts:
+        raise ValueError(f"{target!r} is not a name of the graph")
     counts[target] = 1
-    succ = graph.nx.succ  # networkx's own adjacency: building lists for 200k names costs more
-    # names after `target` in topological order cannot reach it and keep 0; the others add
-    # up their children's counts (0 for children that do not reach the target)
-    at = graph.order.index(target)
-    get = counts.__getitem__
-    for n in reversed(graph.order[:at]):
-        kids = succ[n]
-        k = len(kids)
-        if k == 1:
-            counts[n] = counts[next(iter(kids))]  # most names (every weight) have one child
-        elif k:
-            counts[n] = sum(map(get, kids))
+    deps = graph._deps
+    get, update = counts.__getitem__, counts.update
+    # names after `target` in topological order cannot reach it and keep 0; going backwards
+    # from it, each node's count is final when reached (its children come later) and is
+    # added to the names it uses (in C: counts[u] += c for each): no list of children
+    for n in graph._nodes_up_to(target):
+        c = counts[n]
+        if c:
+            ds = deps[n]
+            update(zip(ds, map(add, map(get, ds), repeat(c))))
     return counts
 
 
@@ -127,9 +222,10 @@ def iter_paths(graph: Graph, source: str, target: str) -> Iterator[tuple[str, ..
     if source == target:
         yield (source,)
         return
-    pos = {n: i for i, n in enumerate(graph.order)}
+    pos = graph.rank()
+    children = graph.successors()
     succ = {
-        n: sorted((c for c in graph.nx.succ[n] if c in reach), key=pos.__getitem__)
+        n: sorted((c for c in children[n] if c in reach), key=pos.__getitem__)
         for n in reach
     }
     path = [source]
@@ -152,22 +248,32 @@ def between(graph: Graph, source: str, target: str) -> tuple[str, ...]:
     counts = graph.path_counts(target)
     if not counts.get(source):
         return ()
-    succ = graph.successors()
+    # forwards from the source in topological order: a node is on a path when it reaches the
+    # target and uses a name already on one (one set test per node; no list of children)
+    order, deps = graph.order, graph._deps
+    at = order.index(source, 0 if source not in deps else graph._leaves)
     seen = {source}
-    stack = [source]
-    while stack:
-        n = stack.pop()
-        for c in succ[n]:
-            if c not in seen and counts[c]:
-                seen.add(c)
-                stack.append(c)
-    return tuple(n for n in graph.order if n in seen)
+    found = [source]
+    for v in order[max(at + 1, graph._leaves):]:
+        if counts[v] and not seen.isdisjoint(deps[v]):
+            seen.add(v)
+            found.append(v)
+    return tuple(found)
 
 
 def relevant_children(graph: Graph, nodes: Iterable[str]) -> dict[str, list[str]]:
+    """Each of `nodes` → its children among `nodes` (in the order of Graph.successors),
+    from the uses of those nodes alone."""
     keep = set(nodes)
-    succ = graph.successors()
-    return {n: [c for c in succ[n] if c in keep] for n in keep}
+    out: dict[str, list[str]] = {n: [] for n in keep}
+    deps = graph._deps
+    for v in (deps if len(keep) * 4 > len(deps) else sorted(
+            (n for n in keep if n in deps), key=graph.node_rank().__getitem__)):
+        if v in keep:
+            for u in deps[v]:
+                if u in keep:
+                    out[u].append(v)
+    return out
 
 
 # a length table keeps one (length → count) entry per name and length: the sum of each name's
@@ -189,11 +295,15 @@ def _check_span(names: Iterable[str], children: Mapping[str, Iterable[str]], tar
         hi[n] = max(hi[c] for c in ks) + 1
         cells += hi[n] - lo[n] + 1
         if cells > MAX_LENGTH_CELLS:
-            raise LimitError(
-                f"the paths {what} have too many different lengths to tabulate (more than "
-                f"{MAX_LENGTH_CELLS:,} length counts)", None,
-                "path counts, values and gradients stay exact; only the table by length "
-                "is left out", limit="max_length_cells")
+            _too_many_lengths(what)
+
+
+def _too_many_lengths(what: str) -> NoReturn:
+    raise LimitError(
+        f"the paths {what} have too many different lengths to tabulate (more than "
+        f"{MAX_LENGTH_CELLS:,} length counts)", None,
+        "path counts, values and gradients stay exact; only the table by length "
+        "is left out", limit="max_length_cells")
 
 
 def length_counts(graph: Graph, source: str, target: str) -> dict[int, int]:
@@ -226,29 +336,75 @@ def leaf_length_counts(graph: Graph, target: str, sources: Iterable[str]) -> dic
 
     Leaves are never inner vertices of a path, so they are folded in at the end: a weight
     with one child adds that child's counts, shifted by one.
+
+    Raises LimitError when the table would be too large (see MAX_LENGTH_CELLS).
     """
-    at = graph.order.index(target)
-    succ = graph.nx.succ  # no list per name: 200k weights would each get one
+    deps = graph._deps
     inner = graph.inner
-    _check_span((n for n in reversed(graph.order[:at]) if n in inner), succ, target,
-                f"to {target}")
+    keep = inner.__contains__
+    # a source edge into a node before the target never starts at the target itself
+    is_source = (sources if isinstance(sources, Mapping | AbstractSet) else set(sources)
+                 ).__contains__
+    layered = _layered_length_counts(graph, target, is_source)
+    if layered is not None:
+        return layered
+    # backwards from the target each node's table is final when reached (its children come
+    # later in the order) and is pushed, one edge longer, to the nodes it uses: no list of
+    # children, and nothing per leaf but a membership test
     dist: dict[str, dict[int, int]] = {target: {0: 1}}
-    for n in reversed(graph.order[:at]):
-        if n in inner:
-            d = _shifted(dist[c] for c in succ[n] if c in dist)
-            if d:
-                dist[n] = d
-    uses: dict[str, int] = {}  # child → how many source edges enter it
-    for s in sources:
-        if s == target:
-            continue
-        for c in succ[s]:
-            if c in dist:
-                uses[c] = uses.get(c, 0) + 1
     total: dict[int, int] = {}
-    for c, times in uses.items():
-        for length, k in dist[c].items():
-            total[length + 1] = total.get(length + 1, 0) + times * k
+    cells = 1
+    for n in graph._nodes_up_to(target):
+        d = dist.get(n)
+        if d is None:
+            continue  # reaches no path to the target
+        if n != target:
+            # the span of lengths (longest − shortest + 1) bounds the table's entries
+            cells += max(d) - min(d) + 1
+            if cells > MAX_LENGTH_CELLS:
+                _too_many_lengths(f"to {target}")
+        up = {length + 1: k for length, k in d.items()}
+        ds = deps[n]
+        times = sum(map(is_source, ds))  # source edges entering n
+        if times:
+            for length, k in up.items():
+                total[length] = total.get(length, 0) + times * k
+        for u in filter(keep, ds):
+            du = dist.get(u)
+            if du is None:
+                dist[u] = dict(up)
+            else:
+                for length, k in up.items():
+                    du[length] = du.get(length, 0) + k
+    return dict(sorted(total.items()))
+
+
+def _layered_length_counts(graph: Graph, target: str, is_source: Callable[[str], bool]
+                           ) -> dict[int, int] | None:
+    """leaf_length_counts when all paths from each node to `target` have one length (a
+    layered net, such as an mlp): then a node's table is its path count at its depth, and
+    the walk is a few C-level operations per node. None when some node has two lengths (or
+    the table would be too large: leaf_length_counts then says so)."""
+    deps = graph._deps
+    keep = graph.inner.__contains__
+    counts = graph.path_counts(target)
+    depth = {target: 0}
+    total: dict[int, int] = {}
+    for n in graph._nodes_up_to(target):
+        d = depth.get(n)
+        if d is None:
+            continue  # reaches no path to the target
+        ds = deps[n]
+        times = sum(map(is_source, ds))  # source edges entering n: paths of d + 1 edges
+        if times:
+            total[d + 1] = total.get(d + 1, 0) + times * counts[n]
+        up = list(filter(keep, ds))
+        if up:
+            if not {*map(depth.get, up)} <= {None, d + 1}:
+                return None  # paths of two lengths meet
+            depth.update(zip(up, repeat(d + 1)))
+    if len(depth) > MAX_LENGTH_CELLS:
+        return None
     return dict(sorted(total.items()))
 
 

@@ -4,6 +4,7 @@ sympy's own derivative, central finite differences, and published worked example
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -245,3 +246,24 @@ def test_abs_of_a_square_root_verifies():
     ex = explain(spec, "w1")
     assert ex.verified
     assert ex.value == pytest.approx(central_difference(spec, "w1"), rel=1e-10)
+
+
+@pytest.mark.parametrize("source", ["examples/mlp3x3.yaml", "examples/lstm.yaml",
+                                    "examples/kink.yaml", "examples/rnn_width2.yaml"])
+def test_path_values_sharing_prefixes_equal_the_flat_products(source):
+    """explain multiplies each path's factor values keeping the product of the edges it
+    shares with the path before; the oracle multiplies every path's factors afresh."""
+    from pathgrad.analyses.explanation import DIGITS
+    from pathgrad.numeric.evaluate import SympyPoint
+    from pathgrad.numeric.exact import ExactAlgebra, exact_leaves, exact_text, times, to_float
+    from pathgrad.numeric.points import point_values
+
+    spec = pathgrad.load(Path(__file__).resolve().parents[1] / source)
+    for weight in list(spec.params)[:3]:
+        ex = explain(spec, weight)
+        with mpmath.workdps(DIGITS):
+            known = point_values(spec, ex.values, ()).exact_values
+            point = SympyPoint(ex.network, exact_leaves(ex.values), ExactAlgebra(), values=known)
+            flat = [times([point.value(f) for f in p.factors]) for p in ex.paths]
+        assert [p.value for p in ex.paths] == [to_float(v) for v in flat]
+        assert [p.exact for p in ex.paths] == [exact_text(v) for v in flat]

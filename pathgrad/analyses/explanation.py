@@ -12,9 +12,19 @@ import mpmath
 import sympy as sp
 
 from ..calculus import Network, products, sum_terms
-from ..errors import LimitError
-from ..numeric.evaluate import NoValue, to_mpf
-from ..numeric.exact import at_point, divide, exact_text, is_zero, plus, times, to_float
+from ..errors import LimitError, count_text
+from ..numeric.evaluate import NoValue, SympyPoint, to_mpf
+from ..numeric.exact import (
+    ExactAlgebra,
+    divide,
+    exact_leaves,
+    exact_text,
+    is_zero,
+    plus,
+    times,
+    to_float,
+)
+from ..numeric.points import point_values
 from ..progress import SILENT, Reporter
 from ..spec.model import Spec, apply_values, check_weight
 from ..verify.methods import Verification
@@ -71,6 +81,9 @@ class Explanation:
     value_exact: str | None = None  # `value` as an exact rational, when it is one
     node_values_exact: dict[str, str | None] = field(default_factory=dict)  # likewise
     network: Network | None = field(default=None, compare=False, repr=False)
+    # False for a large net: the loss composed from the weight's cone only, so `direct` is in
+    # leaves and the names of the nodes that do not depend on the weight
+    direct_in_leaves: bool = True
 
     @property
     def verified(self) -> bool:
@@ -93,13 +106,30 @@ class Explanation:
         return f"the sum over paths equals {other}; {v.detail}"
 
     @property
+    def direct_label_parts(self) -> tuple[str, str]:
+        """The words before and after the loss's name in `direct_label` (renderers put the
+        name in their own notation between them)."""
+        if self.verification.derivative == "symengine":
+            if not self.direct_in_leaves:
+                return ("symengine's derivative of ",
+                        " composed from the nodes that depend on the weight")
+            return "symengine's derivative of the composed ", ""
+        return "sympy.diff of the composed ", ""
+
+    @property
+    def direct_label(self) -> str:
+        """Which direct derivative there is: 'sympy.diff of the composed E', …"""
+        before, after = self.direct_label_parts
+        return f"{before}{self.loss}{after}"
+
+    @property
     def direct_note(self) -> str:
         """Why the direct derivative is not written out (when it is not)."""
         if not self.direct_computed:
-            return (f"sympy.diff of the composed {self.loss} did not finish within "
-                    "--verify-timeout, so it is not shown")
-        return (f"sympy's derivative of the composed {self.loss} is too large to write out; "
-                "--format json has it")
+            why = self.verification.missing or (
+                f"no direct derivative of the composed {self.loss} within --verify-timeout")
+            return f"{why}, so none is shown"
+        return f"{self.direct_label} is too large to write out; --format json has it"
 
 
 def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *,
@@ -128,7 +158,8 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     count = graph.path_counts(loss)[weight]
     if count > max_paths:
         raise LimitError(
-            f"'{weight}' has {count:,} paths to '{loss}', more than --max-paths {max_paths:,}",
+            f"'{weight}' has {count_text(count)} paths to '{loss}', "
+            f"more than --max-paths {max_paths:,}",
             None, "use --top K to see the largest paths, or `pathgrad backprop` to add them up "
                   "without listing")
     listed = []
@@ -143,29 +174,37 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
 
     proof = prove(net, weight, total, leaf_values, timeout=verify_timeout, progress=progress)
     direct, direct_names, verification = proof.direct, proof.direct_names, proof.verification
-    numbers = _numbers(net, weight, terms, direct, leaf_values)
+    numbers = _numbers(net, weight, terms, direct, leaf_values, proof.in_leaves)
     return Explanation(
         spec=spec, weight=weight, loss=loss, path_count=count, paths=numbers["paths"],
         sum=total, direct=direct, direct_names=direct_names, verification=verification,
         value=numbers["value"], value_note=numbers["note"], values=leaf_values,
         node_values=numbers["nodes"], node_notes=numbers["node_notes"], network=net,
         value_exact=numbers["exact"], node_values_exact=numbers["nodes_exact"],
+        direct_in_leaves=proof.in_leaves,
     )
 
 
 def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Expr,
-             leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
+             leaf_values: Mapping[str, Fraction | None], in_leaves: bool = True
+             ) -> dict[str, Any]:
     """Path values, shares and the gradient at the spec's point, where they are defined:
     exact where the point allows it (numeric.exact), so kinks are decided exactly."""
     with mpmath.workdps(DIGITS):
-        point = at_point(net, leaf_values)
-        raw = [_finite(times([point.value(f) for f in t.factors])) for t in terms]
-        direct_value = point.in_leaves(direct)
+        # node values from the AST (numeric.points): no sympy expression of every node
+        leaves = exact_leaves(leaf_values)
+        known = point_values(net.spec, leaf_values, ()).exact_values
+        point = SympyPoint(net, leaves, ExactAlgebra(), values=known)
+        raw = [_finite(v) for v in _path_values(point, terms)]
+        direct_value = point.in_leaves(direct) if in_leaves else point.value(direct)
         if isinstance(direct_value, NoValue):
             good = [v for v in raw if not isinstance(v, NoValue)]
             if raw and len(good) == len(raw):
                 direct_value = plus(good)
         direct_value = _finite(direct_value)
+        undefined = point.node(net.spec.loss)
+        if isinstance(undefined, NoValue):  # where the loss is undefined, so is its derivative
+            direct_value, raw = undefined, [undefined] * len(raw)
         paths = []
         inverse = None  # 1/∂E/∂w once, not once per path
         if not isinstance(direct_value, NoValue) and not is_zero(direct_value):
@@ -187,6 +226,31 @@ def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Ex
         return {**out, "value": None, "note": direct_value.reason, "exact": None}
     return {**out, "value": to_float(direct_value), "note": None,
             "exact": exact_text(direct_value)}
+
+
+def _path_values(point: SympyPoint, terms: Iterable[PathTerm]) -> list[Any]:
+    """Each path's product of its factors' values at the point. Paths come depth first, so
+    one shares its first edges with the one before: their partial product is kept, and a
+    path of 13 factors costs one or two multiplications, not twelve (exact arithmetic)."""
+    value_of: dict[int, Any] = {}  # id of a factor (shared by every path on its edge)
+    out: list[Any] = []
+    before: tuple[str, ...] = ()
+    prefix: list[Any] = []  # prefix[i]: the product of the first i + 1 factors
+    for t in terms:
+        same = 0
+        for a, b in zip(before, t.nodes):
+            if a != b:
+                break
+            same += 1
+        del prefix[max(same - 1, 0):]  # the edges inside the common nodes are kept
+        for f in t.factors[len(prefix):]:
+            v = value_of.get(id(f))
+            if v is None:
+                v = value_of[id(f)] = point.value(f)
+            prefix.append(times([prefix[-1], v]) if prefix else v)
+        out.append(prefix[-1] if prefix else times([]))
+        before = t.nodes
+    return out
 
 
 def _finite(v: Any) -> Any:

@@ -204,9 +204,8 @@ class _Oracle:
     def derivatives(self) -> dict[str, Any]:
         """∂loss/∂p for every param as sympy expressions in the leaves (computed once)."""
         if self._diffs is None:
-            import sympy as sp
 
-            from ..calculus import Network, from_symengine, symengine_derivative
+            from ..calculus import Network, from_symengine, partial, symengine_derivative
 
             net = self.network = Network(self.spec, self.spec.graph)
             params = list(self.spec.params)
@@ -217,7 +216,7 @@ class _Oracle:
                     composed, net.se_symbols[p]), net.symbols, memo) for p in params}
             else:
                 composed = net.compose(self.spec.loss)[self.spec.loss]
-                self._diffs = {p: sp.diff(composed, net.symbols[p]) for p in params}
+                self._diffs = {p: partial(composed, net.symbols[p]) for p in params}
         return self._diffs
 
     def at(self, leaves: Mapping[str, Any]) -> dict[str, Any]:
@@ -248,6 +247,8 @@ def _compare(grad: Mapping[str, Any], scale: Mapping[str, Any],
     worst = 0.0
     for p in spec.params:
         g, c = grad.get(p), check.get(p)
+        if isinstance(g, NoValue) and c is None:
+            continue  # undefined by both: they agree (the loss is undefined at the point)
         if isinstance(g, NoValue) or g is None or c is None:
             why = g.reason if isinstance(g, NoValue) else "the check is undefined there"
             return Verification(False, method, f"∂{spec.loss}/∂{p} cannot be checked at this "
@@ -264,9 +265,14 @@ def _compare(grad: Mapping[str, Any], scale: Mapping[str, Any],
         if s:
             worst = max(worst, diff / float(s))
     n = len(spec.params)
+    undefined = sum(1 for p in spec.params if isinstance(grad.get(p), NoValue))
+    if undefined == n:
+        return Verification(True, method, f"nothing to compare: {spec.loss} is undefined at "
+                            f"the point, and so is every ∂{spec.loss}/∂p")
     return Verification(True, method, f"each of the {n:,} entries equals the "
                         f"{_what(method)} (largest difference {worst:.1e} of Σ|path terms|, "
-                        f"tolerance {tol:.0e})", worst or None)
+                        f"tolerance {tol:.0e})" + (f"; {undefined:,} undefined on both sides"
+                                                   if undefined else ""), worst or None)
 
 
 def _what(method: str) -> str:
@@ -348,6 +354,9 @@ def _point(spec: Spec, leaves: Mapping[str, Any], oracle: _Oracle, method: str,
     value, delta, scale = _sweeps(spec, leaves)
     delta = {p: delta.get(p, Fraction(0)) for p in spec.params}
     oracle_values = oracle.at(leaves)
+    if isinstance(value, NoValue):  # where the loss is undefined, so is every ∂loss/∂p
+        delta = {p: value for p in spec.params}
+        oracle_values = {p: None for p in spec.params}
     return {"value": value, "delta": delta,
             "floats": {p: as_float(g) for p, g in delta.items()},
             "check": {p: None if c is None else float(c) for p, c in oracle_values.items()},

@@ -8,7 +8,7 @@ the grammar ASTs (no sympy, no local-partial rules: only the functions themselve
 
 Non-analytic functions follow the real part, with the conventions the rest of pathgrad uses:
 relu′(0) = 0, |x|′(0) = 0, and max/min split a tie ½–½ (sympy's Heaviside(0) = ½). Where a
-value is undefined (log of a non-positive number, division by zero, an even root of a
+value is undefined (log of a non-positive number, division by zero, a root of a
 negative number) the result is None.
 """
 
@@ -181,10 +181,7 @@ def _power(a: Any, exponent: Fraction) -> Any:
         return _where(a.real == 0, _NAN, np.where(a.real == 0, 1, a) ** n)
     re = a.real
     pos = np.where(re > 0, a, 1) ** (n / d)
-    if d % 2 == 0:  # an even root of a negative number is undefined
-        neg = _NAN
-    else:  # an odd root of a negative number is the real root: (−1)^n·(−a)^(n/d)
-        neg = (-1) ** n * np.where(re < 0, -a, 1) ** (n / d)
+    neg = _NAN  # the principal root, as sympy: (−8)^(1/3) is complex, so undefined here
     if n > d:  # x^q with q > 1 is flat at 0: value and derivative 0
         zero: Any = 0j
     else:  # 0 < q < 1: the value 0, the derivative undefined; q < 0: undefined

@@ -453,11 +453,13 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
     loss = spec.loss
     graph = spec.graph
     counts = graph.path_counts(loss)
-    _, scalar, scale = _sweeps(spec, leaves)
+    loss_value, scalar, scale = _sweeps(spec, leaves)
     composed = net.compose(loss)
     method = method or _choose_method(spec)
     oracle = _Oracle(spec, method)
     direct = oracle.at(leaves)
+    if isinstance(loss_value, NoValue):  # where the loss is undefined, so is its derivative
+        direct = {p: None for p in direct}
     tol = TOLERANCE[method]
     pv = point_values(spec, leaves)
     checks: dict[str, dict[str, float | None]] = {}
@@ -487,6 +489,9 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
         if failure:
             continue
         bad = next((x for x in (m, path_sum) if isinstance(x, NoValue)), None)
+        if bad is not None and d is None and isinstance(m, NoValue) \
+                and isinstance(path_sum, NoValue):
+            continue  # undefined by all three: they agree (the loss is undefined there)
         if bad is not None or d is None:
             failure = Verification(False, method, f"∂{loss}/∂{p} cannot be checked at this "
                                    f"point: {bad.reason if bad else 'undefined'}")
@@ -519,6 +524,8 @@ def _verify(spec: Spec, net: Network, leaves: Mapping[str, Any], grads: Mapping[
                    "the complex-step derivative Im E(p + ih)/h, h = 1e-30")
     detail = (f"each of the {n:,} entries of {what.replace('E', loss)} equals {paths} and "
               f"{oracle_text}, at the point (largest difference {worst:.1e} of Σ|path terms|)")
+    if isinstance(loss_value, NoValue):
+        detail = f"{loss} is undefined at the point, and so is every entry, in every form"
     if method != "complex-step" and len(spec.params) <= IDENTITY_PARAMS:
         proof = _identity(spec, net, entries(), oracle.derivatives(), method, composed, leaves)
         if not proof.verified:

@@ -35,6 +35,7 @@ __all__ = [
     "log_note",
     "root_note",
     "pow_note",
+    "const_note",
 ]
 
 PRIME = 2**127 - 1  # a Mersenne prime: big enough that a false pass has negligible chance
@@ -137,7 +138,10 @@ class MPAlgebra(Algebra):
         return mpmath.mpf(p) / q
 
     def const(self, expr: sp.Basic) -> Any:
-        return mpmath.mpf(sp.N(expr, mpmath.mp.dps + 5))
+        value = sp.N(expr, mpmath.mp.dps + 5)
+        if not (value.is_real and value.is_finite):  # zoo from log(0) or 1/0, I from √−1
+            return NoValue(const_note(expr))
+        return mpmath.mpf(value)
 
     def add(self, xs: Sequence[Any]) -> Any:
         return mpmath.fsum(xs)
@@ -154,12 +158,11 @@ class MPAlgebra(Algebra):
         return b**n
 
     def powq(self, b: Any, n: int, d: int) -> Any:
-        if b < 0 and d % 2 == 0:
+        if b < 0:  # the principal root, as sympy's: (−8)^(1/3) is complex, not −2
             return NoValue(root_note(d, b))
         if b == 0 and n < 0:
             return NoValue("division by zero")
-        r = mpmath.root(b, d) if b >= 0 else -mpmath.root(-b, d)
-        return r**n
+        return mpmath.root(b, d) ** n
 
     def func(self, name: str, xs: Sequence[Any]) -> Any:
         x = xs[0]
@@ -201,9 +204,14 @@ class MPAlgebra(Algebra):
             case "arg":
                 return mpmath.mpf(0) if x >= 0 else +mpmath.pi
             case "pow":
-                if xs[0] <= 0:
-                    return NoValue(pow_note(xs[0]))
-                return mpmath.power(xs[0], xs[1])
+                b, e = xs
+                if b > 0:
+                    return mpmath.power(b, e)
+                if b < 0 and mpmath.isint(e):  # (−2)^(−2) = 1/4: an integer exponent
+                    return mpmath.power(b, int(e))
+                if b == 0:  # as sympy: 0^e is 0 for e > 0, 1 for e = 0, complex ∞ for e < 0
+                    return NoValue("division by zero") if e < 0 else mpmath.mpf(e == 0)
+                return NoValue(pow_note(b, e))
         if name in _MORE:  # what sympy may rewrite re/im of our functions into
             try:
                 return getattr(mpmath, _MORE[name])(*xs)
@@ -235,14 +243,23 @@ def log_note(x: Any) -> str:
 
 
 def root_note(d: int, x: Any) -> str:
-    """'square root of a negative number (−1.0)' (or 'dth root')."""
-    root = "square root" if d == 2 else f"{d}th root"
+    """'square root of a negative number (−1.0)' (or 'cube root', 'dth root'): complex."""
+    root = {2: "square root", 3: "cube root"}.get(d, f"{d}th root")
     return f"{root} of a negative number ({_short(x)})"
 
 
-def pow_note(x: Any) -> str:
-    """A power with a non-constant exponent of a base ≤ 0."""
-    return f"power of a non-positive number ({_short(x)})"
+def pow_note(x: Any, e: Any) -> str:
+    """A negative base to a non-constant exponent whose value is not an integer (complex)."""
+    return f"power of a negative number ({_short(x)}) to a non-integer exponent ({_short(e)})"
+
+
+def const_note(expr: sp.Basic) -> str:
+    """Why a constant sympy made from the spec has no real value: log(0) = zoo, √−1 = I …"""
+    if expr.has(sp.zoo, sp.oo, -sp.oo):
+        return "division by zero or log of zero: the value is infinite"
+    if expr.has(sp.nan):
+        return "undefined (0/0)"
+    return f"{expr} is not a real number"
 
 
 class ModPAlgebra(Algebra):
@@ -328,6 +345,25 @@ def forward(order: Sequence[str], exprs: Mapping[str, sp.Expr], symbols: Mapping
     return env
 
 
+class _ByName(Mapping[sp.Basic, Any]):
+    """symbol → value through the symbol's name: no Symbol is made for a name never used."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, symbol: sp.Basic) -> Any:
+        return self._values[symbol.name]  # type: ignore[attr-defined]
+
+    def __contains__(self, symbol: object) -> bool:
+        return isinstance(symbol, sp.Symbol) and symbol.name in self._values
+
+    def __iter__(self) -> Any:
+        raise TypeError("a name-keyed environment is not iterated")
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class SympyPoint:
     """Sympy expressions in a network's names (local partials, path terms, the direct
     derivative in leaves) evaluated at one point: one forward pass, one shared memo, so an
@@ -336,15 +372,25 @@ class SympyPoint:
     `leaves` maps leaf names to the algebra's numbers (NoValue where a value is missing).
     """
 
-    def __init__(self, network: Network, leaves: Mapping[str, Any], algebra: Algebra) -> None:
+    def __init__(self, network: Network, leaves: Mapping[str, Any], algebra: Algebra,
+                 values: Mapping[str, Any] | None = None) -> None:
+        """`values`: every name's value already computed (numeric.points, from the AST: no
+        sympy expression of every node); without it, a forward pass on the sympy nodes."""
         self.algebra = algebra
         self.symbols = network.symbols
-        self.leaves = {network.symbols[n]: v for n, v in leaves.items()}
-        self.env = forward(network.graph.order, network.exprs, network.symbols, leaves, algebra)
+        if values is not None:
+            self.leaves: Mapping[sp.Basic, Any] = _ByName(leaves)
+            self.env: Mapping[sp.Basic, Any] = _ByName(values)
+        else:
+            self.leaves = {network.symbols[n]: v for n, v in leaves.items()}
+            self.env = forward(network.graph.order, network.exprs, network.symbols, leaves,
+                               algebra)
         self._memo: dict[int, Any] = {}
 
     def node(self, name: str) -> Any:
         """The value of a name (leaf or node)."""
+        if isinstance(self.env, _ByName):
+            return self.env._values[name]
         return self.env[self.symbols[name]]
 
     def value(self, expr: sp.Basic) -> Any:

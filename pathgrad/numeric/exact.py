@@ -26,7 +26,16 @@ import sympy as sp
 from mpmath.libmp import from_rational
 
 from ..calculus import relu, sigmoid, softplus, tree_size
-from .evaluate import Algebra, MPAlgebra, NoValue, SympyPoint, log_note, pow_note, root_note
+from .evaluate import (
+    Algebra,
+    MPAlgebra,
+    NoValue,
+    SympyPoint,
+    const_note,
+    log_note,
+    pow_note,
+    root_note,
+)
 
 __all__ = [
     "Real",
@@ -49,7 +58,9 @@ NOT_DECIDED_ZERO = "not decided whether a divisor is 0"
 MAX_BITS = 4096  # a rational with a longer numerator or denominator is carried as a Real
 REFINE_DIGITS = (110, 400)  # enclosures tried after the first one fails and sympy cannot prove 0
 PROOF_NODES = 200  # sympy is asked to prove a value 0 only when it is this small as a DAG
-SIMPLIFY_TREE = 120  # … and sp.simplify only below this tree size
+PROOF_SIZE = 20_000  # … and no proof is tried for a Real with more operations
+SIMPLIFY_TREE = 60  # … and sp.simplify only below this tree size (145 nodes took 1.7 s)
+EXTREME_ARGUMENT = 10**4  # … and numerically (is_zero, simplify) only for arguments within it
 TINY = mpmath.mpf(10) ** -25  # a Real this close to 0 is checked for being exactly 0 on display
 NONZERO = mpmath.mpf(10) ** -15  # is_zero: a Real further from 0 than this is not 0
 
@@ -64,7 +75,7 @@ class Real:
     """A number that is not (known to be) rational: its value at the working precision
     (`mid`), and the operation and arguments that made it, for enclosures and proofs."""
 
-    __slots__ = ("mid", "op", "args", "_iv", "_iv_dps")
+    __slots__ = ("mid", "op", "args", "_iv", "_iv_dps", "size")
 
     def __init__(self, mid: Any, op: str, args: tuple) -> None:
         self.mid = mid
@@ -72,6 +83,11 @@ class Real:
         self.args = args
         self._iv: Any = None
         self._iv_dps = 0
+        # operations below, shared ones counted again (a bound on the DAG's size): a proof
+        # walks all of them, so past PROOF_SIZE none is tried
+        kids = args if op in ("add", "mul") else args[1] if op in ("fn", "app") else \
+            args[:1] if op in ("powi", "powq") else ()
+        self.size = min(1 + sum(k.size for k in kids if type(k) is Real), PROOF_SIZE + 1)
 
     @property
     def _mpf_(self) -> Any:  # mpmath converts anything with _mpf_: mpf arithmetic accepts a Real
@@ -209,13 +225,13 @@ def _iroot(k: int, d: int) -> int | None:
 
 
 def _powq(b: Any, n: int, d: int) -> Any:
-    """b^(n/d) with the real root for odd d."""
+    """b^(n/d) (d > 1) with the principal root, as sympy: undefined (complex) for b < 0."""
     if isinstance(b, NoValue):
         return b
     s = _domain_sign(b)
     if s is None:
         return NoValue(KINK)
-    if s < 0 and d % 2 == 0:
+    if s < 0:
         return NoValue(root_note(d, _mid(b)))
     if s == 0:
         return NoValue("division by zero") if n < 0 else _ZERO
@@ -223,7 +239,7 @@ def _powq(b: Any, n: int, d: int) -> Any:
                                        b.denominator.bit_length()) <= MAX_BITS:
         p, q = _iroot(abs(b.numerator), d), _iroot(b.denominator, d)
         if p is not None and q is not None:
-            return _powi(Fraction(p if s > 0 else -p, q), n)
+            return _powi(Fraction(p, q), n)
     mid = _MP.powq(_mid(b), n, d)
     return Real(mid, "powq", (b, n, d))
 
@@ -238,7 +254,9 @@ def sign(x: Any) -> int | None:
     first = enclose(x, mpmath.mp.dps + 10)
     if first is not None and 0 not in first:
         return _decided(x, first)
-    zero = _proved_zero(x)
+    # a value made by a long chain (10,000 residual blocks) is not handed to sympy: the
+    # refinements below reuse the enclosures cached on the chain, a proof would walk it anew
+    zero = _proved_zero(x) if x.size <= PROOF_SIZE else None
     if zero is True:
         return 0
     for dps in REFINE_DIGITS:
@@ -344,8 +362,6 @@ def _enclose_op(node: Real, iv: Any) -> Any:
         b, n, d = kids[0], args[1], args[2]
         if b > 0:
             return iv.exp(iv.log(b) / d) ** n
-        if b < 0 and d % 2:
-            return (-iv.exp(iv.log(-b) / d)) ** n
         return None
     if op == "fn":
         return _enclose_fn(args[0], kids, iv)
@@ -425,9 +441,7 @@ def _to_sympy(x: Real) -> sp.Expr | None:
         elif op == "powi":
             out = kids[0] ** args[1]
         elif op == "powq":
-            b, n, d = kids[0], args[1], args[2]
-            out = (b ** sp.Rational(1, d) if d % 2 == 0
-                   else sp.sign(b) * sp.Abs(b) ** sp.Rational(1, d)) ** n
+            out = kids[0] ** sp.Rational(args[1], args[2])  # b > 0: any root is the principal one
         elif op == "fn":
             f = _SYMPY.get(args[0])
             if f is None:
@@ -450,6 +464,22 @@ _SYMPY: dict[str, Any] = {
 }
 
 
+def _saturated(x: Real) -> bool:
+    """Whether some function in `x` is applied at an argument beyond ±EXTREME_ARGUMENT."""
+    seen: set[int] = set()
+    stack: list[Any] = [x]
+    while stack:
+        node = stack.pop()
+        if type(node) is not Real or id(node) in seen:
+            continue
+        seen.add(id(node))
+        kids = _kids(node)
+        if node.op in ("fn", "app") and any(abs(_mid(k)) > EXTREME_ARGUMENT for k in kids):
+            return True
+        stack.extend(kids)
+    return False
+
+
 def _proved_zero(x: Real) -> bool | None:
     """True when sympy proves `x` exactly 0, False when it proves it nonzero, else None."""
     try:
@@ -458,20 +488,23 @@ def _proved_zero(x: Real) -> bool | None:
             return None
         if e == 0:
             return True
-        z = e.is_zero
+        # sympy's assumptions and simplify evaluate numerically: at exp(5e94) that takes
+        # minutes and still cannot see past 100 digits, so there only the rewrites are tried
+        numeric = not _saturated(x)
+        z = e.is_zero if numeric else None
         if z is not None:
             return bool(z)
         # our functions written out: σ(0) − 1/2 = 1/(1 + e^0) − 1/2 = 0, softplus(0) = log 2
         e = e.rewrite(softplus, sp.log).rewrite(sigmoid, sp.exp).rewrite(relu, sp.Max)
         if e == 0:
             return True
-        z = e.is_zero
+        z = e.is_zero if numeric else None
         if z is not None:
             return bool(z)
         e = e.rewrite(sp.exp)
         if e == 0:
             return True
-        if tree_size(e, SIMPLIFY_TREE) <= SIMPLIFY_TREE and sp.simplify(e) == 0:
+        if numeric and tree_size(e, SIMPLIFY_TREE) <= SIMPLIFY_TREE and sp.simplify(e) == 0:
             return True
     except Exception:  # noqa: BLE001 - sympy may fail in many ways; then it proved nothing
         return None
@@ -518,7 +551,7 @@ class ExactAlgebra(Algebra):
     def const(self, expr: sp.Basic) -> Any:
         value = sp.N(expr, mpmath.mp.dps + 5)
         if not (value.is_real and value.is_finite):
-            return NoValue(f"{expr} is not a finite real number")
+            return NoValue(const_note(expr))
         return Real(mpmath.mpf(value), "const", (expr,))
 
     def add(self, xs: Sequence[Any]) -> Any:
@@ -581,11 +614,18 @@ class ExactAlgebra(Algebra):
                 return Real(mpmath.log(_mid(x)), "fn", ("log", (x,)))
             case "pow":
                 s = _domain_sign(x)
+                e = xs[1]
                 if s is None:
                     return NoValue(KINK)
-                if s <= 0:
-                    return NoValue(pow_note(_mid(x)))
-                e = xs[1]
+                if s == 0:  # as sympy: 0^e is 0 for e > 0, 1 for e = 0, complex ∞ for e < 0
+                    t = sign(e)
+                    if t is None:
+                        return NoValue(KINK)
+                    return NoValue("division by zero") if t < 0 else Fraction(int(t == 0))
+                if s < 0:  # (−2)^(−2) = 1/4; a non-integer exponent makes it complex
+                    if isinstance(e, Fraction) and e.denominator == 1:
+                        return _powi(x, e.numerator)
+                    return NoValue(pow_note(_mid(x), _mid(e)))
                 if isinstance(e, Fraction):
                     if e.denominator == 1:
                         return _powi(x, e.numerator)

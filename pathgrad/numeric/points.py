@@ -24,7 +24,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..calculus import to_sympy
+from ..calculus import partial, to_sympy
 from ..spec import Spec
 from ..spec import grammar as g
 from .evaluate import Algebra, NoValue, Program, to_mpf
@@ -162,7 +162,7 @@ def _rule(key: tuple) -> Rule:
     shape, n = _shape(key)
     xs = _symbols(n)
     f = to_sympy(shape, {f"x{i}": x for i, x in enumerate(xs)})
-    derivs = tuple(Program(sp.diff(f, x).xreplace({f: _Y}), (*xs, _Y))
+    derivs = tuple(Program(partial(f, x).xreplace({f: _Y}), (*xs, _Y))
                    if x in f.free_symbols else None for x in xs)
     return Program(f, xs), derivs
 

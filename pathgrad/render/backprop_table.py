@@ -13,9 +13,10 @@ from .formats import DEFAULT_DIGITS, clip, count, number, times
 from .notation import Notation
 from .readable import tidy
 
-__all__ = ["backprop", "formula", "quantity", "ordered_steps", "MAX_ROW_CHARS"]
+__all__ = ["backprop", "formula", "quantity", "ordered_steps", "MAX_ROW_CHARS", "MAX_ROWS"]
 
 MAX_ROW_CHARS = 400  # a δ with many children is cut in the table; --format json has it all
+MAX_ROWS = 400  # a longer table keeps its first and last 200 rows (30,000 would take a minute)
 
 
 def quantity(bp: Backprop, node: str) -> str:
@@ -86,7 +87,14 @@ def backprop(bp: Backprop, digits: int = DEFAULT_DIGITS) -> RenderableType:
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column(f"paths {'to ' + bp.loss if reverse else 'from ' + bp.weight}",
                      justify="right", no_wrap=True)
-    for i, step in enumerate(ordered_steps(bp), 1):
+    steps = ordered_steps(bp)
+    cut = len(steps) > MAX_ROWS  # the ends are kept: nearest the loss and nearest the weight
+    for i, step in enumerate(steps, 1):
+        if cut and MAX_ROWS // 2 < i <= len(steps) - MAX_ROWS // 2:
+            if i == MAX_ROWS // 2 + 1:
+                table.add_row("⋮", Text(f"{len(steps) - MAX_ROWS:,} more rows; --format json "
+                                        "lists every one", style="dim"), "", "")
+            continue
         value = Text(number(step.value, digits)) if step.value is not None else Text(
             step.note or "—", style="yellow")
         table.add_row(str(i), Text(clip(formula(bp, step, note), MAX_ROW_CHARS)), value,
@@ -113,7 +121,7 @@ def _summary(bp: Backprop, digits: int = DEFAULT_DIGITS) -> RenderableType:
         line.append_text(mark)
         grid.add_row("sum over paths", line)
     else:
-        exactly = f" (exactly {n:,})" if count(n) != f"{n:,}" else ""
+        exactly = f" (exactly {n:,})" if count(n) != f"{n:,}" and n < 10**40 else ""
         result = f"δ_{bp.weight}" if bp.mode == "reverse" else f"∂{bp.loss}/∂{bp.weight}"
         grid.add_row("sum over paths", Text(f"{result} stands for all {count(n)} paths{exactly}; "
                      "too many to list and add one by one"))

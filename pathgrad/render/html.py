@@ -304,9 +304,9 @@ def _summary(ex: Explanation | TopPaths, mm: MathMLPrinter, read: Readable,
     if ex.direct_computed and tree_size(expr, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT:
         simplified = " and simplified for reading (proved equal)" \
             if read.direct is not None else ""
-        out.append(f"<p>sympy's derivative of the composed "
-                   f"{display_name(ex.spec, ex.loss, 'html')}, written in the network's "
-                   f"names{simplified}:</p>")
+        before, after = ex.direct_label_parts
+        out.append(f"<p>{esc(before)}{display_name(ex.spec, ex.loss, 'html')}{esc(after)}, "
+                   f"written in the network's names{simplified}:</p>")
         out.append('<div class="wide">' + _math(lhs + "<mo>=</mo>" + mm.markup(expr),
                                                 block=True) + "</div>")
     else:

@@ -27,14 +27,17 @@ var PathgradLive = (function () {
     log: function (x) { return x > 0 ? Math.log(x) : NaN; },
     powi: function (b, n) { return (b === 0 && n < 0) ? NaN : Math.pow(b, n); },
     powq: function (b, n, d) {
-      if (b < 0 && d % 2 === 0) { return NaN; }
+      if (b < 0) { return NaN; }  // the principal root, as sympy: (-8)^(1/3) is complex
       if (b === 0 && n < 0) { return NaN; }
-      var r = b >= 0 ? Math.pow(b, 1 / d) : -Math.pow(-b, 1 / d);
+      var r = Math.pow(b, 1 / d);
       if (d === 2) { r = Math.sqrt(b); }
       if (d === 3) { r = Math.cbrt(b); }
       return Math.pow(r, n);
     },
-    pow: function (b, e) { return b > 0 ? Math.pow(b, e) : NaN; },
+    pow: function (b, e) {  // as sympy: (-2)^(-2) = 1/4, 0^0 = 1; complex or infinite: NaN
+      var ok = b > 0 || (b < 0 && e === Math.round(e)) || (b === 0 && e >= 0);
+      return ok ? Math.pow(b, e) : NaN;
+    },
     re: function (x) { return x; },
     im: function (x) { return x === x ? 0 : NaN; },
     arg: function (x) { return x >= 0 ? 0 : (x < 0 ? Math.PI : NaN); }
@@ -307,6 +310,11 @@ var PathgradLive = (function () {
         pathVal[i] = prod; sum += prod;
       }
       state.pathSum = sum;
+      if (isNaN(v[data.loss])) {  // where the loss is undefined, so is its derivative
+        for (i = 0; i < order.length; i++) { D[order[i]] = NaN; }
+        for (i = 0; i < data.paths.length; i++) { pathVal[i] = NaN; }
+        state.gradient = state.pathSum = NaN;
+      }
       for (e = 0; e < nEdges; e++) {
         var uv = data.edges[e];
         flow[e] = (uv[0] in onPathSet && uv[1] in onPathSet) ? T[uv[0]] * p[e] * D[uv[1]] : 0;

@@ -32,7 +32,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..analyses.explanation import DEFAULT_MAX_PATHS
-from ..errors import LimitError, UsageError
+from ..errors import LimitError, UsageError, count_text
 from ..graph import between
 from ..spec.model import apply_values, check_weight
 from . import scene as sc
@@ -213,7 +213,7 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
         count = graph.path_counts(loss)[weight]
         if count > max_paths:
             raise LimitError(
-                f"'{weight}' has {count:,} paths to '{loss}', more than --max-paths "
+                f"'{weight}' has {count_text(count)} paths to '{loss}', more than --max-paths "
                 f"{max_paths:,}", None, "choose a --weight nearer the loss")
         paths = list(graph.paths(weight, loss))
     names = list(graph.order)

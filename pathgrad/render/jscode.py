@@ -2,7 +2,7 @@
 
 sympy's own `JavascriptCodePrinter` does the work; this subclass adds the functions pathgrad
 defines (σ, relu, softplus) and makes every place where pathgrad's Python engines say "no
-value" (log of a non-positive number, division by zero, an even root of a negative number)
+value" (log of a non-positive number, division by zero, a root of a negative number)
 give NaN in the page instead of ±Infinity — otherwise exp(−∞) = 0 would turn an undefined
 value back into a number. The kinks follow `numeric.evaluate.MPAlgebra`: relu′(0) = 0
 (`Heaviside(z, 0)`), ∂max/∂a = H(a − b) with H(0) = ½, sign(0) = 0. pathgrad's Python

@@ -49,7 +49,8 @@ def explanation(ex: Explanation, lengths: LengthDistribution | None = None,
 
     note = Notation(ex.spec)
     read = readable(ex) if simplify else None
-    in_leaves = tree_size(ex.direct, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT
+    in_leaves = ex.direct_in_leaves and \
+        tree_size(ex.direct, DIRECT_TREE_LIMIT) <= DIRECT_TREE_LIMIT
     printed: dict[int, str] = {}  # each edge's partial is shared by many paths: print it once
 
     def once(expr: Any) -> str:

@@ -259,7 +259,7 @@ class Writer:
             return ""
         if not ex.direct_computed:
             return f"({ex.direct_note})"
-        return (f"(sympy's derivative of the composed {ex.loss} is too long to be worth "
+        return (f"({ex.direct_label} is too long to be worth "
                 "reading here; pathgrad explain --format json has it under \"direct\".)")
 
     def verdict(self) -> str:
@@ -412,8 +412,9 @@ class Writer:
         parts.append(self.align(self.sum_rows()))
         if not self.top:
             parts.append("\\subsection*{Check}\n")
-            parts.append(rf"sympy's derivative of the composed ${loss}$, written in the network's "
-                         "names" + (" and simplified for reading (proved equal)"
+            before, after = self.ex.direct_label_parts
+            parts.append(tm.prose(before) + rf"${loss}${tm.prose(after)}, written in the "
+                         "network's names" + (" and simplified for reading (proved equal)"
                                     if self.read.direct is not None else "") + ":\n")
             direct = self.direct_rows()
             parts.append(self.align(direct) if direct else tm.prose(self.direct_note()) + "\n")

@@ -131,7 +131,9 @@ def render(ex: Explanation | TopPaths, options: Options | None = None) -> str:
     direct = tex.direct_rows()
     simplified = " and simplified for reading (proved equal)" if tex.read.direct is not None \
         else ""
-    out += ["### Check", "", f"sympy's derivative of the composed {inline(name(loss))}, "
+    before, after = ex.direct_label_parts
+    after = f" {text(after.strip())}" if after else ""
+    out += ["### Check", "", f"{text(before.rstrip())} {inline(name(loss))}{after}, "
             f"written in the network's names{simplified}:", ""]
     out += [_math(direct)] if direct else [text(tex.direct_note()), ""]
     v = ex.verification

@@ -20,11 +20,12 @@ import html as _html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.mathml import MathMLPresentationPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from ..spec import Spec
@@ -238,6 +239,28 @@ class PlainPrinter(_Ordered, StrPrinter):
     def __init__(self, rank: Callable | None = None) -> None:
         StrPrinter.__init__(self, {"order": "none"})
         self.rank = rank
+        self._memo: dict[sp.Basic, str] = {}
+        self._precedence: dict[sp.Basic, int] = {}
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        # a subexpression prints the same wherever it appears (parentheses are added by the
+        # caller), so each distinct one is printed once: 10⁴ path terms share their factors
+        if kwargs or not isinstance(expr, sp.Basic):
+            return StrPrinter._print(self, expr, **kwargs)
+        hit = self._memo.get(expr)
+        if hit is None:
+            hit = self._memo[expr] = StrPrinter._print(self, expr)
+        return hit
+
+    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+        prec = self._precedence.get(item) if isinstance(item, sp.Basic) else None
+        if prec is None:
+            prec = precedence(item)
+            if isinstance(item, sp.Basic):
+                self._precedence[item] = prec
+        if prec < level or (not strict and prec <= level):
+            return "(%s)" % self._print(item)
+        return self._print(item)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not isinstance(expr, sp.Mul):
@@ -294,15 +317,19 @@ class UnicodePrinter(TextPrinter):
         return unicode_name(label_of(self.spec, expr.name))
 
 
-def plain(expr: sp.Basic, rank: Callable | None = None) -> str:
-    """Text sympy can parse back (with the names declared), factors in `rank` order."""
-    return PlainPrinter(rank).doprint(expr)
+def plain(expr: sp.Basic, rank: Callable | None = None,
+          printer: PlainPrinter | None = None) -> str:
+    """Text sympy can parse back (with the names declared), factors in `rank` order
+    (`printer`: one to reuse, with its memo of printed subexpressions)."""
+    return (printer or PlainPrinter(rank)).doprint(expr)
 
 
-def pretty(expr: sp.Basic, rank: Callable | None = None, spec: Spec | None = None) -> str:
+def pretty(expr: sp.Basic, rank: Callable | None = None, spec: Spec | None = None,
+           printer: TextPrinter | None = None) -> str:
     """Text for people: σ, ·, −, superscript powers and [z > 0] for the step function; with
     `spec`, names are written as their Unicode display names (w₁,₁)."""
-    printer = TextPrinter(rank) if spec is None else UnicodePrinter(rank, spec)
+    if printer is None:
+        printer = TextPrinter(rank) if spec is None else UnicodePrinter(rank, spec)
     text = printer.doprint(expr)
     text = text.replace("**", "^").replace("*", "·")
     text = text.replace(" - ", " − ").replace("(-", "(−").replace("[-", "[−").replace(
@@ -532,18 +559,22 @@ class Notation:
         self.spec = spec
         self.rank = factor_rank(spec)
         self._mathml: MathMLPrinter | None = None
+        # one printer of each kind, so what one call printed the next need not print again
+        self._plain = PlainPrinter(self.rank)
+        self._text = TextPrinter(self.rank)
+        self._unicode = UnicodePrinter(self.rank, spec)
 
     def plain(self, expr: sp.Basic) -> str:
-        return plain(expr, self.rank)
+        return plain(expr, printer=self._plain)
 
     def pretty(self, expr: sp.Basic) -> str:
-        return pretty(expr, self.rank)
+        return pretty(expr, printer=self._text)
 
     text = pretty
 
     def unicode(self, expr: sp.Basic) -> str:
         """`pretty` with display names: ∂a₁,₁/∂a₀,₁ = w₂,₁·a₁,₁·(1−a₁,₁)."""
-        return pretty(expr, self.rank, self.spec)
+        return pretty(expr, printer=self._unicode)
 
     def latex(self, expr: sp.Basic) -> str:
         return latex(expr, self.spec)

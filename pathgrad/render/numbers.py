@@ -91,10 +91,11 @@ def float_values(spec: Spec, leaf_values: Mapping[str, Fraction | None]
     env: dict[str, float | None] = {n: None if v is None else float(v)
                                     for n, v in leaf_values.items()}
     out: dict[str, float | None] = {}
+    nodes, inner = spec.nodes, spec.graph.inner
     for n in spec.graph.order:
-        expr = spec.nodes.get(n)
-        if expr is None:
-            continue
+        if n not in inner:
+            continue  # a leaf (and no lookup that fails: a builder's nodes make ASTs on read)
+        expr = nodes[n]
         try:
             x = _float(expr, env)
         except (ValueError, ZeroDivisionError, OverflowError):

@@ -9,8 +9,10 @@ with how many there are, the range of their values and of their path counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from itertools import groupby, repeat
+from operator import add, is_not, itemgetter, methodcaller, ne
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -87,18 +89,58 @@ def pattern_of(name: str) -> str:
     return re.sub(r"\d+$", "*", name)
 
 
+_DIGITS = "0123456789"
+_MARK = ("", "0")
+
+
+def _grouped(names: list[str]) -> dict[str, list[str]]:
+    """Names by pattern_of, in order of first appearance (each group in the names' order).
+
+    pattern_of only asks whether a name's last run of digits is there, not what it is:
+    w12_3_4 and w12_3_0 have one pattern. So names are keyed by that (in C, no call per
+    name), consecutive equal keys taken as one run, and pattern_of is asked once per key.
+    """
+    stripped = list(map(methodcaller("rstrip", _DIGITS), names))
+    ended = map(ne, map(len, names), map(len, stripped))  # had trailing digits
+    keys = map(add, stripped, map(_MARK.__getitem__, ended))
+    groups: dict[str, list[str]] = {}
+    patterns: dict[str, str] = {}
+    for key, run in groupby(zip(keys, names), key=itemgetter(0)):
+        pattern = patterns.get(key)
+        if pattern is None:
+            pattern = patterns[key] = pattern_of(key)
+        group = groups.get(pattern)
+        if group is None:
+            group = groups[pattern] = []
+        group.extend(map(itemgetter(1), run))
+    return groups
+
+
 def _span(xs: list[int]) -> str:
     lo, hi = min(xs), max(xs)
     return count(lo) if lo == hi else f"{count(lo)} … {count(hi)}"
 
 
-def _values(vals: list[Fraction | None]) -> str:
-    known = [float(v) for v in vals if v is not None]  # floats compare ~8× faster
+def _floats(vals: Iterable[Fraction | None]) -> dict[int, float]:
+    """id → float of each distinct value object: an initializer's 200,000 values are a few
+    thousand Fraction objects, each converted once (floats compare ~8× faster)."""
+    distinct = dict(zip(map(id, vals), vals))
+    return {i: float(v) for i, v in distinct.items() if v is not None}
+
+
+def _values(vals: list[Fraction | None], floats: Mapping[int, float] | None = None) -> str:
+    n_known = sum(map(is_not, vals, repeat(None)))
+    if floats is None:
+        floats = _floats(vals)
+    if n_known == len(vals):
+        known = list(map(floats.__getitem__, map(id, vals)))
+    else:
+        known = [floats[id(v)] for v in vals if v is not None]
     if not known:
         return "—"
     lo, hi = min(known), max(known)
     text = number(lo, 4) if lo == hi else f"{number(lo, 4)} … {number(hi, 4)}"
-    return text + (f" ({len(vals) - len(known):,} without)" if len(known) < len(vals) else "")
+    return text + (f" ({len(vals) - n_known:,} without)" if n_known < len(vals) else "")
 
 
 def grouped_overview(spec: Spec, counts: Mapping[str, int]) -> RenderableType:
@@ -113,23 +155,20 @@ def grouped_overview(spec: Spec, counts: Mapping[str, int]) -> RenderableType:
     leaves.add_column("how many", justify="right")
     leaves.add_column("values", justify="right")
     leaves.add_column(f"paths to {spec.loss}", justify="right")
+    count_of = counts.__getitem__
     for kind, section in (("param", spec.params), ("input", spec.inputs)):
-        groups: dict[str, list[str]] = {}
-        for name in section:
-            groups.setdefault(pattern_of(name), []).append(name)
-        for pattern, names in groups.items():
+        floats = _floats(section.values())
+        for pattern, names in _grouped(list(section)).items():
             label = names[0] if len(names) == 1 else pattern
             leaves.add_row(Text(label), kind, f"{len(names):,}",
-                           _values([section[n] for n in names]),
-                           _span([counts[n] for n in names]))
+                           _values(list(map(section.__getitem__, names)), floats),
+                           _span(list(map(count_of, names))))
     nodes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     nodes.add_column("nodes")
     nodes.add_column("how many", justify="right")
     nodes.add_column("for example")
     nodes.add_column(f"paths to {spec.loss}", justify="right")
-    node_groups: dict[str, list[str]] = {}
-    for name in spec.nodes:
-        node_groups.setdefault(pattern_of(name), []).append(name)
+    node_groups = _grouped(list(spec.nodes))
     for pattern, names in node_groups.items():
         first = names[0]
         label = first if len(names) == 1 else pattern
@@ -137,6 +176,6 @@ def grouped_overview(spec: Spec, counts: Mapping[str, int]) -> RenderableType:
             label += "  (loss)"
         nodes.add_row(Text(label), f"{len(names):,}",
                       Text(clip(f"{first} = {spec.text(first)}", 120)),
-                      _span([counts[n] for n in names]))
+                      _span(list(map(count_of, names))))
     parts += [leaves, nodes]
     return Group(*parts)

@@ -33,6 +33,7 @@ from ..verify.methods import verify
 __all__ = ["Readable", "readable", "simplify", "tidy", "BUDGET_SECONDS", "MAX_TREE"]
 
 BUDGET_SECONDS = 3.0  # CPU seconds for all the simplifications of one explanation
+COMPOSED_LIMIT = 20_000  # a loss larger than this written out in leaves is not composed for rules
 MAX_TREE = 400  # larger expressions are shown as sympy wrote them
 PROOF_TREE = 2_000  # exact proofs (expand, cancel) on trees up to this size
 MAX_FACTORS = 2_000  # distinct local partials simplified at most
@@ -267,7 +268,8 @@ def readable(ex: Explanation | TopPaths, budget: float = BUDGET_SECONDS) -> Read
     net = ex.network or Network(ex.spec)
     try:
         rules: _Rules | None = _Rules(net, ex.weight, ex.loss) \
-            if len(net.exprs) <= 500 else None
+            if len(net.exprs) <= 500 and net.composed_size(ex.loss, COMPOSED_LIMIT) \
+            <= COMPOSED_LIMIT else None
     except (RecursionError, MemoryError):  # pragma: no cover
         rules = None
     # the direct derivative first: it gains most from reading backwards (softmax)

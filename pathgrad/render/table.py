@@ -7,6 +7,8 @@ rich's markup parser: relu′ is written [z1 > 0], which markup would swallow as
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich import box
 from rich.columns import Columns
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -116,16 +118,15 @@ def path_sum(ex: Explanation, note: Notation, read: Readable) -> str:
 
 
 def _direct(ex: Explanation, note: Notation, read: Readable) -> Text:
-    loss = ex.loss
     if not ex.direct_computed:
         return Text(ex.direct_note, style="yellow")
     if read.direct is not None:
-        return Text(formats.clip(f"sympy.diff of the composed {loss}, simplified (proved "
+        return Text(formats.clip(f"{ex.direct_label}, simplified (proved "
                                  f"equal) = {note.pretty(read.direct)}"))
     if tree_size(ex.direct_names, DIRECT_TREE_LIMIT) > DIRECT_TREE_LIMIT:
-        return Text(f"sympy.diff of the composed {loss} is too long to read here; "
+        return Text(f"{ex.direct_label} is too long to read here; "
                     "--format json has it (\"direct\")", style="yellow")
-    out = Text(formats.clip(f"sympy.diff of the composed {loss} = "
+    out = Text(formats.clip(f"{ex.direct_label} = "
                             f"{note.pretty(ex.direct_names)}"))
     if ex.direct_names != ex.direct:
         out.append("\n(written in node names; --format json has it in leaves)", style="dim")
@@ -193,6 +194,22 @@ def grouped_paths(ex: Explanation) -> list[tuple[int, PathTerm, str | None]]:
     return out
 
 
+LONG_PATH = 40  # a path with more names than this is shown by its first and last ones
+_HEAD, _TAIL = 16, 8
+
+
+def _ends(items: Any, sep: str | None = None, total: int | None = None) -> Any:
+    """The first and last items of a long list; with `sep`, joined with the count of the
+    elided middle ('a1 → … 9,976 more … → E'). `total`: the length of the full list."""
+    n = len(items) if total is None else total
+    if n <= LONG_PATH:
+        return items if sep is None else sep.join(items)
+    if sep is None:
+        return [*items[:_HEAD], *items[-_TAIL:]]
+    return (sep.join(items[:_HEAD]) + f"{sep}… {n - _HEAD - _TAIL:,} more …{sep}"
+            + sep.join(items[-_TAIL:]))
+
+
 class PathTable:
     """One row per path; wide terminals get a column each for path, chain and partials,
     narrow ones get them stacked in one cell so nothing is chopped mid-symbol. Numbers are
@@ -206,17 +223,22 @@ class PathTable:
         values = _edge_values(ex, ex.paths) if opts.numbers else {}
         self.rows = []
         for i, p, header in grouped_paths(ex):
-            partials = " · ".join(note.factor(read.factor(f)) for _, _, f in
-                                  p.factors_loss_first())
+            chain = p.factors_loss_first()
+            # a path through 10,000 residual blocks is shown by its ends, and only those are
+            # printed: the middle is the same few steps again
+            partials = _ends([note.factor(read.factor(f)) for _, _, f in _ends(chain)],
+                             " · ", len(chain))
             value = formats.number(p.value, opts.digits) if p.value is not None else (
                 p.note or "—")
             share = formats.percent(p.share)
             nums = None
             if opts.numbers:
                 steps = chain_numbers(p, values, opts.digits)
-                nums = ("= " + " · ".join(steps) + f" = {value}") if steps else \
-                    "(a local partial is undefined here)"
-            self.rows.append((str(i), " → ".join(p.nodes), p.chain, partials, value, share,
+                nums = ("= " + _ends(_ends(steps), " · ", len(steps)) + f" = {value}") \
+                    if steps else "(a local partial is undefined here)"
+            leibniz = [f"∂{v}/∂{u}" for v, u, _ in _ends(chain)]
+            self.rows.append((str(i), _ends(_ends(list(p.nodes)), " → ", len(p.nodes)),
+                              _ends(leibniz, " · ", len(chain)), partials, value, share,
                               header, nums, p.value is None, (p.share or 0) < 0))
 
     HEADERS = ("#", "path", "chain (loss side first)", "local partials", "value", "share")

@@ -6,9 +6,13 @@ checked against what the spec declares, and every mistake names its file, line a
 
 from __future__ import annotations
 
+import gc
+import keyword
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
+from itertools import chain, repeat
 from typing import Any
 
 from ..errors import (
@@ -20,10 +24,12 @@ from ..errors import (
     SpecError,
     suggest,
 )
+from ..graph import Graph, declared_in_order
 from . import grammar as g
 from .builders import check_combination, expand, without_batch
-from .model import Spec
+from .model import LazyLatex, LazyNodes, Spec
 from .names import code_points, name_problem, skeleton
+from .numbers import magnitude_problem
 from .source import Document, kind_of, read
 from .texnames import tex_problem
 from .values import LIMIT_ENV, Limits, parse_value
@@ -43,11 +49,25 @@ def load(source: str | os.PathLike[str], *, limits: Limits | None = None) -> Spe
     """
     limits = limits or Limits.from_env()
     try:
-        doc = read(source, max_bytes=limits.max_bytes,
-                   max_items=max(200_000, limits.max_names * 2))
-        return from_document(doc, limits=limits)
+        with _no_gc():
+            doc = read(source, max_bytes=limits.max_bytes,
+                       max_items=max(200_000, limits.max_names * 2))
+            return from_document(doc, limits=limits)
     except PathgradError as exc:
         raise _with_limit_hint(exc, limits) from None
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cycle collector while a spec is made: 10^5–10^6 small objects otherwise
+    trigger collections that rescan the growing heap again and again (a third of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _with_limit_hint(exc: PathgradError, limits: Limits) -> PathgradError:
@@ -94,14 +114,13 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     if raw_nodes is None and "nodes" not in data:
         raise SpecError("the spec has no `nodes:`", Location(doc.source),
                         f"add `nodes:` with lines of name: expression, {example}")
-    if raw_nodes is None or raw_nodes == {}:
+    if raw_nodes is None or (isinstance(raw_nodes, Mapping) and not raw_nodes):
         raise SpecError("is empty", doc.where("nodes"),
                         f"add lines of name: expression under it, {example}")
     if not isinstance(raw_nodes, Mapping):
         raise SpecError(f"must be a mapping of name: expression, found {kind_of(raw_nodes)}",
                         doc.where("nodes"))
-    for name in raw_nodes:
-        _declare(name, "nodes", doc, lines, declared)
+    _declare_all(list(raw_nodes), "nodes", doc, lines, declared)
     _check_lookalikes(declared, lines, doc)
     if len(declared) > limits.max_names:
         raise _with_limit_hint(LimitError(
@@ -109,9 +128,18 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
             Location(doc.source), limit="max_names"), limits)
     texts: dict[str, str] = {}
     uses: dict[str, tuple[str, ...]] = {}  # the names each node's expression uses
-    nodes = {name: _expression(name, raw, doc, declared, limits, texts, uses)
-             for name, raw in raw_nodes.items()}
-    _check_acyclic(nodes, uses, doc, texts)
+    pi = False  # some node uses the constant pi (an undeclared name `pi`)
+    if isinstance(raw_nodes, LazyNodes) and _prebuilt_ok(raw_nodes, declared):
+        nodes: Mapping[str, g.Expr] = raw_nodes  # a builder's: ASTs made when first read
+        uses.update(raw_nodes.uses)
+        ordered = True  # and every name it uses is declared: no pi
+    else:
+        nodes = {name: _expression(name, raw, doc, declared, limits, texts, uses)
+                 for name, raw in raw_nodes.items()}
+        ordered = declared_in_order(nodes, uses)
+        if not ordered:
+            _check_acyclic(nodes, uses, doc, texts)
+        pi = "pi" not in declared and any("pi" in u for u in uses.values())
     loss = _loss(data, doc, nodes, declared, uses)
     latex = _latex(data, doc, declared)
     text = data.get("name")
@@ -135,7 +163,8 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
         meta=meta,
         uses=uses,
     )
-    spec.graph  # noqa: B018 - checks the nodes form a DAG, naming the cycle if not
+    # the DAG, made with what the checks found (cycles are refused above, naming them)
+    spec.__dict__["graph"] = Graph(spec, in_order=ordered, constant_pi=pi)
     return spec
 
 def _declare(name: object, section: str, doc: Document, lines: dict, declared: dict,
@@ -179,10 +208,87 @@ def _declare(name: object, section: str, doc: Document, lines: dict, declared: d
     return name
 
 
+_RESERVED = frozenset(keyword.kwlist) | frozenset(g.FUNCTIONS)  # names _declare refuses
+
+
+def _declare_all(names: Sequence[object], section: str, doc: Document, lines: dict,
+                 declared: dict, listed: bool = False) -> None:
+    """_declare for every name, in order; `listed`: the section is a list (line per item).
+
+    The usual 10^5 names (ASCII identifiers, none reserved, none declared twice) are checked
+    at once with string and set operations; anything else goes name by name through
+    _declare, which raises the same first error as ever.
+    """
+    if not (_plain_names(names, declared)
+            and _declare_plain(names, section, doc, lines, declared, listed)):  # type: ignore
+        for i, name in enumerate(names):
+            _declare(name, section, doc, lines, declared, i if listed else None)
+
+
+def _declare_plain(names: Sequence[str], section: str, doc: Document, lines: dict,
+                   declared: dict, listed: bool = False) -> bool:
+    """What _declare does for names _plain_names accepted: record the section and the line.
+    False (and nothing recorded) if a name is listed twice: _declare must say which."""
+    before = len(declared)
+    declared.update(zip(names, repeat(section)))
+    if len(declared) != before + len(names):  # a name twice: none of them was declared before
+        for name in names:
+            declared.pop(name, None)
+        return False
+    if listed:
+        for i, name in enumerate(names):
+            line = doc.line(section, i)
+            if line is not None:
+                lines[name] = line
+        return True
+    user = doc.data.get(section)
+    block = doc.line(section) if section in doc.data else None  # a builder's name: its line
+    if isinstance(user, Mapping):
+        key_lines = doc.key_lines
+        for name in names:
+            line = key_lines.get((section, name)) if not doc.aliases else \
+                doc.key_line(section, name)  # type: ignore[arg-type]
+            if line is None:
+                line = block
+            if line is not None:
+                lines[name] = line
+    elif block is not None:
+        lines.update(zip(names, repeat(block)))
+    return True
+
+
+def _plain_names(names: Sequence[object], declared: Mapping[str, str]) -> bool:
+    """True when _declare would accept each of `names` (given `declared`), unless one is
+    listed twice (_declare_plain finds that): ASCII identifiers, no '__' prefix, no keyword or
+    function, none declared already."""
+    try:
+        text = "\n".join(names)  # type: ignore[arg-type]
+    except TypeError:  # a name that is not text
+        return False
+    if not text.isascii() or "\n__" in "\n" + text:  # non-ASCII: name_problem, name by name
+        return False
+    if not all(map(str.isidentifier, names)):  # type: ignore[arg-type]
+        return False
+    if _RESERVED.intersection(names):
+        return False
+    return declared.keys().isdisjoint(names)
+
+
+def _prebuilt_ok(nodes: LazyNodes, declared: Mapping[str, str]) -> bool:
+    """A builder's nodes use only declared names, each only names declared before it (so
+    none uses itself, and there is no cycle): what _expression and _check_acyclic check,
+    checked on the names alone (no AST is made). False: check node by node instead."""
+    uses = nodes.uses
+    return all(map(declared.__contains__, chain.from_iterable(uses.values()))) and \
+        declared_in_order(nodes, uses)
+
+
 def _check_lookalikes(declared: Mapping[str, str], lines: Mapping[str, int],
                       doc: Document) -> None:
     """Refuse two names that print alike (Latin a and Cyrillic а); only non-ASCII names can."""
     seen: dict[str, str] = {}
+    if "".join(declared).isascii():
+        return  # only non-ASCII names can look like others
     for name in (n for n in declared if not n.isascii()):
         like = skeleton(name)
         twin = like if like in declared and like != name else seen.get(like)
@@ -201,6 +307,9 @@ def _leaves(data: Mapping, section: str, doc: Document, lines: dict,
     if raw is None:
         return {}
     if isinstance(raw, list):
+        if _plain_names(raw, declared) and _declare_plain(raw, section, doc, lines, declared,
+                                                          listed=True):
+            return dict.fromkeys(raw)
         out: dict[str, Fraction | None] = {}
         for i, name in enumerate(raw):
             if not isinstance(name, str):
@@ -212,9 +321,16 @@ def _leaves(data: Mapping, section: str, doc: Document, lines: dict,
     if not isinstance(raw, Mapping):
         raise SpecError(f"must be a mapping (name: value) or a list of names, found "
                         f"{kind_of(raw)}", doc.where(section))
+    names = list(raw)  # (a mapping holds no name twice)
+    plain = _plain_names(names, declared) and _declare_plain(names, section, doc, lines,
+                                                             declared)
+    if plain:  # then no name is refused, and the first error (if any) is a value's
+        if _plain_values(raw.values()):
+            return dict(raw)  # what parse_value returns for each: the same Fraction, or None
     out = {}
     for name, value in raw.items():
-        _declare(name, section, doc, lines, declared)
+        if not plain:
+            _declare(name, section, doc, lines, declared)
         try:
             out[name] = parse_value(value)
         except ValueError as exc:
@@ -222,6 +338,17 @@ def _leaves(data: Mapping, section: str, doc: Document, lines: dict,
                 if "too large" not in str(exc) else None
             raise SpecError(f"{exc}", doc.where(section, name, key=False), hint) from None
     return out
+
+
+def _plain_values(values: Iterable[object]) -> bool:
+    """True when parse_value(v) is v for every value: Fractions in range, or None. A builder's
+    10^5 initialized values are a few thousand distinct objects, each checked once."""
+    values = list(values)
+    if not {type(v) for v in values} <= {Fraction, type(None)}:
+        return False
+    distinct = dict(zip(map(id, values), values))
+    return all(v is None or magnitude_problem(v) is None  # type: ignore[arg-type]
+               for v in distinct.values())
 
 
 def _name_hint(name: object) -> str | None:
@@ -375,10 +502,18 @@ def _few(names: Mapping[str, object] | list[str], n: int = 6) -> str:
     return ", ".join(items[:n]) + (", …" if len(items) > n else "")
 
 
-def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> dict[str, str]:
+def _latex(data: Mapping, doc: Document, declared: Mapping[str, str]) -> Mapping[str, str]:
     raw = data.get("latex")
     if raw is None:
         return {}
+    if isinstance(raw, LazyLatex):
+        # a builder's display names (each checked when first read) under the user's own,
+        # checked here; should one be refused, check in the merged order as ever
+        try:
+            return raw.with_overrides(_latex({"latex": raw.overrides}, doc, declared),
+                                      doc.source)
+        except SpecError:
+            raw = dict(raw.items())
     if not isinstance(raw, Mapping):
         raise SpecError(f"must map names to LaTeX, found {kind_of(raw)}", doc.where("latex"))
     out = {}

@@ -72,6 +72,7 @@ _DIGITS = frozenset("0123456789")
 # an exponent needs digits: '2e' is the number 2 followed by the name e
 _NUMBER = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _ATTRIBUTE = re.compile(r"\.\s*([^\W\d]\w*)")
+_ASCII_TAIL = re.compile(r"[A-Za-z0-9_]*")  # what may follow a name's first character, in ASCII
 _CHAR_ERRORS = {ch: message for chars, message in [
     ("'\"", "strings are not allowed"),
     ("[]", "subscripts and brackets are not allowed; use parentheses to group"),
@@ -194,8 +195,12 @@ class _Parser:
                 tok = self._number(i)
             elif ch.isidentifier():
                 j = i + 1
-                while j < n and ("a" + text[j]).isidentifier():
-                    j += 1
+                while True:  # the characters c with ("a" + c).isidentifier(), ASCII ones at once
+                    j = _ASCII_TAIL.match(text, j).end()  # type: ignore[union-attr]
+                    if j < n and not text[j].isascii() and ("a" + text[j]).isidentifier():
+                        j += 1
+                        continue
+                    break
                 if text.startswith("__", i):
                     raise self.error(f"dunder name '{text[i:j]}' is not allowed", i,
                                      "use the spec's own names and the functions")
@@ -584,4 +589,46 @@ def _render(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
 
 def to_text(expr: Expr) -> str:
     """Canonical text with the fewest parentheses: parse(to_text(e)) == e."""
-    return _postorder(expr, _render)[0]
+    # _render's rules, walked with one explicit stack and no call per AST node (a builder's
+    # node of 64 products is 260 of them, and `show --format json` writes thousands)
+    done: dict[int, tuple[str, int]] = {}  # id → (text, precedence); shared subtrees once
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in done:
+            stack.pop()
+            continue
+        kind = type(node)
+        if kind is Name:
+            done[key] = (node.id, _ATOM)  # type: ignore[union-attr]
+            stack.pop()
+            continue
+        if kind is Num:
+            done[key] = _num_text(node.value)  # type: ignore[union-attr]
+            stack.pop()
+            continue
+        if kind is BinOp:
+            left, right = node.left, node.right  # type: ignore[union-attr]
+            a, b = done.get(id(left)), done.get(id(right))
+            if a is None or b is None:
+                if b is None:
+                    stack.append(right)
+                if a is None:
+                    stack.append(left)
+                continue
+            stack.pop()
+            prec, least_left, least_right = _BINARY[node.op]  # type: ignore[union-attr]
+            lt = a[0] if a[1] >= least_left else f"({a[0]})"
+            rt = b[0] if b[1] >= least_right else f"({b[0]})"
+            op = node.op  # type: ignore[union-attr]
+            done[key] = (f"{lt} {op} {rt}" if prec == _ADD else f"{lt}{op}{rt}", prec)
+            continue
+        kids = (node.operand,) if kind is Neg else node.args  # type: ignore[union-attr]
+        missing = [k for k in kids if id(k) not in done]
+        if missing:
+            stack.extend(reversed(missing))
+            continue
+        stack.pop()
+        done[key] = _render(node, [done[id(k)] for k in kids])
+    return done[id(expr)][0]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from ..errors import Location, UsageError, suggest
+from ..errors import Location, SpecError, UsageError, suggest
 from ..graph import Graph
 from . import grammar as g
+from .texnames import tex_problem
 from .values import parse_value
 
-__all__ = ["Spec", "check_weight", "apply_values"]
+__all__ = ["Spec", "check_weight", "apply_values", "LazyNodes", "LazyLatex"]
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,11 @@ class Spec:
 
     inputs: dict[str, Fraction | None]
     params: dict[str, Fraction | None]
-    nodes: dict[str, g.Expr]
+    nodes: Mapping[str, g.Expr]  # a dict, or a builder's LazyNodes (ASTs made when read)
     loss: str
     name: str | None = None
     description: str | None = None
-    latex: dict[str, str] = field(default_factory=dict)
+    latex: Mapping[str, str] = field(default_factory=dict)  # or a builder's LazyLatex
     source: str = "<string>"
     lines: dict[str, int] = field(default_factory=dict, compare=False)
     builder: str | None = None
@@ -99,3 +100,104 @@ def apply_values(spec: Spec, values: Mapping[str, object] | None) -> dict[str, F
         except ValueError as exc:
             raise UsageError(f"cannot set '{name}': {exc}") from None
     return out
+
+
+# --- what a builder fills on first use ---------------------------------------------------------
+# A 300,000-param `mlp:` declares every name, but `show` prints a handful of expressions and
+# `explain` from a weight near the loss touches a few nodes: an AST or a LaTeX name (checked)
+# per generated name up front costs more than the rest of the load. These mappings know their
+# keys in order and make each value once, when first read; what the checker and the graph need
+# of every node (the names it uses) is given eagerly.
+
+
+class LazyNodes(Mapping[str, g.Expr]):
+    """Node name → AST, each made by `make(recipe)` when first read; `uses` (node → the names
+    its expression uses, in order of first appearance, as grammar.free_names gives them) is
+    known without making any AST, so the checker and the graph never force one."""
+
+    def __init__(self, recipes: dict[str, Any], make: Callable[[Any], g.Expr],
+                 uses: dict[str, tuple[str, ...]]) -> None:
+        self._recipes = recipes
+        self._make = make
+        self.uses = uses
+        self._made: dict[str, g.Expr] = {}
+
+    def __getitem__(self, name: str) -> g.Expr:
+        expr = self._made.get(name)
+        if expr is None:
+            expr = self._made[name] = self._make(self._recipes[name])
+        return expr
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._recipes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._recipes)
+
+    def __len__(self) -> int:
+        return len(self._recipes)
+
+    def __repr__(self) -> str:
+        return f"LazyNodes({len(self)} nodes, {len(self._made)} made)"
+
+
+class LazyLatex(Mapping[str, str]):
+    """Display names: the builder's (`make(name)` for each generated name, made and checked with
+    tex_problem when first read) with `overrides` (the user's `latex:`, checked by the spec
+    checker) on top. Iterates as `{**generated, **overrides}` would. `keys` are the generated
+    names in order, or a function giving them (called when first needed)."""
+
+    def __init__(self, keys: Iterable[str] | Callable[[], Iterable[str]],
+                 make: Callable[[str], str], overrides: Mapping[str, Any] | None = None,
+                 source: str = "<string>") -> None:
+        self._keys_from = keys
+        self._keys_made: dict[str, None] | None = None
+        self._make = make
+        self.overrides: dict[str, Any] = dict(overrides or {})
+        self.source = source
+        self._made: dict[str, str] = {}
+
+    @property
+    def _keys(self) -> dict[str, None]:
+        if self._keys_made is None:
+            keys = self._keys_from
+            self._keys_made = dict.fromkeys(keys() if callable(keys) else keys)
+        return self._keys_made
+
+    def with_overrides(self, overrides: Mapping[str, Any], source: str | None = None
+                       ) -> LazyLatex:
+        """The same generated names with these user entries on top (instead of the current)."""
+        out = LazyLatex(self._keys_from, self._make, overrides,
+                        self.source if source is None else source)
+        out._keys_made, out._made = self._keys_made, self._made  # share what is made
+        return out
+
+    def __getitem__(self, name: str) -> str:
+        if name in self.overrides:
+            return self.overrides[name]
+        tex = self._made.get(name)
+        if tex is None:
+            if name not in self._keys:
+                raise KeyError(name)
+            tex = self._make(name)
+            problem = tex_problem(tex)  # checked when made, as a `latex:` entry is at load
+            if problem is not None:
+                raise SpecError(f"the display name of '{name}' cannot be typeset safely: "
+                                f"{problem}", Location(self.source, None, None, "latex"))
+            self._made[name] = tex
+        return tex
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.overrides or name in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        keys = self._keys
+        yield from keys
+        yield from (n for n in self.overrides if n not in keys)
+
+    def __len__(self) -> int:
+        keys = self._keys
+        return len(keys) + sum(1 for n in self.overrides if n not in keys)
+
+    def __repr__(self) -> str:
+        return f"LazyLatex({len(self)} names, {len(self._made)} made)"

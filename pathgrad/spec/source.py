@@ -407,7 +407,21 @@ def _scalar(ev: Any, source: str) -> Any:
     return text
 
 
+_NUMBERS: dict[str, Fraction | float] = {}  # text → value: a spec repeats its numbers
+_NUMBERS_KEPT = 100_000
+
+
 def _number(text: str) -> Fraction | float:
+    """A YAML float's exact value (ValueError if pathgrad's number rule refuses it)."""
+    value = _NUMBERS.get(text)
+    if value is None:
+        value = _read_number(text)
+        if len(_NUMBERS) < _NUMBERS_KEPT:
+            _NUMBERS[text] = value
+    return value
+
+
+def _read_number(text: str) -> Fraction | float:
     plain = text.replace("_", "").lower()
     sign = -1 if plain.startswith("-") else 1
     plain = plain.lstrip("+-")
@@ -426,6 +440,9 @@ def _number(text: str) -> Fraction | float:
     problem = digits_problem(mantissa.replace(".", ""))
     if problem:
         raise ValueError(problem)
+    whole, _, frac = plain.partition(".")
+    if not exponent and (whole + frac).isdigit() and plain.isascii():  # 0.1234: no parsing
+        return Fraction(sign * int(whole + frac), 10 ** len(frac))
     return sign * Fraction(plain)
 
 

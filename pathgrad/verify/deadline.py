@@ -19,7 +19,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..calculus import Network
+from ..calculus import Network, partial
 from ..numeric.evaluate import MPAlgebra, NoValue, forward
 from ..progress import SILENT, Reporter
 from .methods import Verification
@@ -48,14 +48,14 @@ def diff_within(expr: sp.Expr, symbol: sp.Symbol, timeout: float | None,
     are raised here; so is KeyboardInterrupt, after the worker is stopped.
     """
     if timeout is None:
-        return sp.diff(expr, symbol)
+        return partial(expr, symbol)
     if timeout <= 0:
         return None  # no time at all: not even a quick try
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            box["result"] = sp.diff(expr, symbol)
+            box["result"] = partial(expr, symbol)
         except _Stop:
             pass
         except BaseException as exc:  # handed to the caller's thread

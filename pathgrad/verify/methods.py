@@ -15,7 +15,7 @@ Cheapest proof first:
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import mpmath
@@ -50,29 +50,37 @@ class Verification:
     error_bound: float | None = None
     # which direct derivative was checked: "sympy.diff", "symengine", or None (none computed)
     derivative: str | None = None
+    missing: str | None = None  # why no direct derivative was computed, when none was
 
 
 def verify(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
-           composed: Mapping[str, sp.Expr], point: Mapping[str, object] | None = None
-           ) -> Verification:
-    """Prove or refute that `sum_names` (in node names) equals `direct` (in leaves)."""
-    sym = net.symbols
+           composed: Mapping[str, sp.Expr], point: Mapping[str, object] | None = None,
+           scope: Scope | None = None) -> Verification:
+    """Prove or refute that `sum_names` (in node names) equals `direct` (in leaves).
+
+    `scope` (leaves, nodes): the names `direct` is written in and the nodes computed from
+    them, in topological order; default every leaf and every node."""
     if tree_size(sum_names, EXACT_TREE_LIMIT) + tree_size(direct, EXACT_TREE_LIMIT) \
             <= EXACT_TREE_LIMIT:
-        node_subs = {sym[n]: composed[n] for n in composed if composed[n] is not sym[n]}
+        node_subs = {s: composed[s.name] for s in sum_names.free_symbols
+                     if s.name in composed and composed[s.name] is not s}
         sum_leaves = sum_names.xreplace(node_subs)
         if tree_size(sum_leaves, EXACT_TREE_LIMIT) <= EXACT_TREE_LIMIT \
                 and sp.expand(sum_leaves - direct) == 0:
             return Verification(True, "exact",
                                 "exact: sympy.expand(sum over paths − direct derivative) = 0")
-    ok, bound = _modular(net, weight, sum_names, direct)
+    scope = scope or (_leaves(net, weight), net.graph.order)
+    ok, bound = _modular(net, weight, sum_names, direct, scope)
     if ok:
         return Verification(
             True, "modular",
             f"exact identity test modulo the prime 2^127 − 1 at {MODULAR_TRIALS} random points "
             f"(Schwartz–Zippel, each function application a random value): chance of a false "
             f"pass ≤ {bound:.0e}", bound)
-    return _numeric(net, weight, sum_names, direct, point)
+    return _numeric(net, weight, sum_names, direct, point, scope)
+
+
+Scope = tuple[Sequence[str], Sequence[str]]  # (the free names, the nodes computed from them)
 
 
 def _leaves(net: Network, weight: str) -> list[str]:
@@ -80,17 +88,17 @@ def _leaves(net: Network, weight: str) -> list[str]:
     return leaves if weight in leaves else [*leaves, weight]
 
 
-def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr
+def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr, scope: Scope
              ) -> tuple[bool, float]:
     rng = random.Random(SEED)
-    leaves = _leaves(net, weight)
+    leaves, order = scope
     sym = net.symbols
     done = 0
     for _attempt in range(MODULAR_TRIALS * 3):
         alg = ModPAlgebra(rng)
         values = {n: rng.randrange(1, PRIME) for n in leaves}
         try:
-            env = forward(net.graph.order, net.exprs, sym, values, alg,
+            env = forward(order, net.exprs, sym, values, alg,
                           fixed={weight: values[weight]})
             lhs = sum_value(sum_names, env, alg)
             rhs = evaluate(direct, {sym[n]: values[n] for n in leaves}, alg)
@@ -104,7 +112,7 @@ def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr
     if done < MODULAR_TRIALS:
         return False, 1.0
     deg = DegreeAlgebra()
-    denv = forward(net.graph.order, net.exprs, sym, {n: (1, 0) for n in leaves}, deg,
+    denv = forward(order, net.exprs, sym, {n: (1, 0) for n in leaves}, deg,
                    fixed={weight: (1, 0)})
     n1, d1 = sum_value(sum_names, denv, deg)
     n2, d2 = evaluate(direct, {sym[n]: (1, 0) for n in leaves}, deg)
@@ -115,13 +123,13 @@ def _modular(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr
 
 
 def _numeric(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
-             point: Mapping[str, object] | None) -> Verification:
-    leaves = _leaves(net, weight)
+             point: Mapping[str, object] | None, scope: Scope) -> Verification:
+    leaves, order = scope
     sym = net.symbols
     alg = MPAlgebra()
 
     def lhs(vals: dict) -> object:
-        env = forward(net.graph.order, net.exprs, sym, vals, alg, fixed={weight: vals[weight]})
+        env = forward(order, net.exprs, sym, vals, alg, fixed={weight: vals[weight]})
         return sum_value(sum_names, env, alg)
 
     def rhs(vals: dict) -> object:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+import symengine as se
 import sympy as sp
 
 from ..calculus import (
@@ -27,12 +28,14 @@ from ..calculus import (
     Network,
     from_symengine,
     rewrite,
+    symengine_dag,
     symengine_derivative,
     symengine_tree_size,
     to_symengine,
 )
 from ..graph import between
 from ..progress import SILENT, Reporter
+from ..spec import grammar as g
 from .deadline import DEFAULT_VERIFY_TIMEOUT, diff_within, finite_difference_check
 from .methods import Verification, verify
 
@@ -44,6 +47,15 @@ __all__ = ["Proof", "prove", "ORACLE_TREE_LIMIT", "DEFAULT_VERIFY_TIMEOUT"]
 ORACLE_TREE_LIMIT = 1_000
 
 
+# beyond this many operations (AST nodes) above the loss the loss is composed only from the
+# nodes that depend on the weight: composing a 300k-param net and bringing it back to sympy
+# takes minutes, though ∂E/∂w near the loss involves a few of its nodes
+FULL_COMPOSE_LIMIT = 10_000
+# deeper than this (edges from the weight to the loss) the composed loss is not built: sympy
+# recurses once per level in building and hashing it (a 1,000-node chain passes Python's limit)
+DEPTH_LIMIT = 400
+
+
 @dataclass(frozen=True)
 class Proof:
     """The direct derivative (in leaves, and in node names) and the verdict on the sum."""
@@ -51,6 +63,9 @@ class Proof:
     verification: Verification
     direct: sp.Expr  # an unevaluated Derivative when none was computed
     direct_names: sp.Expr
+    # False when `direct` is written in leaves and in the names of the nodes that do not
+    # depend on the weight (held fixed: the loss was composed from the weight's cone only)
+    in_leaves: bool = True
 
 
 def prove(net: Network, weight: str, sum_names: sp.Expr,
@@ -79,6 +94,13 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
             "(--verify-timeout)"))
     start = time.monotonic()
     memo: dict[Any, sp.Basic] = {}
+    depth = _depth(net, weight)
+    if depth > DEPTH_LIMIT:
+        return _by_differences(net, weight, sum_names, point, (
+            f"the composed {loss} nests {depth:,} nodes deep below {weight}, too deep for "
+            f"sympy's objects (Python's recursion limit; up to {DEPTH_LIMIT} is composed)"))
+    if _operations(net, loss) > FULL_COMPOSE_LIMIT:
+        return _prove_in_cone(net, weight, sum_names)
     try:
         with progress.task(f"symengine's derivative of the composed {loss}"):
             composed_se = net.compose_symengine(loss, free=weight)
@@ -90,10 +112,14 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
     engine = f"symengine's derivative of the composed {loss}"
     small = symengine_tree_size(composed_se[loss], ORACLE_TREE_LIMIT) <= ORACLE_TREE_LIMIT
     reference = None
+    missed = "ran out of --verify-timeout"  # why the second oracle has no answer
     if small:
         composed = net.compose(loss, free=weight)
         left = None if timeout is None else max(timeout - (time.monotonic() - start), 0.01)
-        reference = diff_within(composed[loss], sym[weight], left, progress)
+        try:
+            reference = diff_within(composed[loss], sym[weight], left, progress)
+        except RecursionError:  # a deep chain: sympy recurses once per level
+            missed = "is nested too deeply for sympy (Python's recursion limit)"
     if reference is not None:
         agree = verify(net, weight, reference, direct, composed, point)
         if not agree.verified and agree.method != "none":
@@ -113,8 +139,7 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
         except EngineError as exc:
             return _by_differences(net, weight, sum_names, point, (
                 f"the composed {loss} could not be brought back from symengine ({exc})"))
-        which = engine + ("" if not small else " (sympy.diff, the second oracle, ran out of "
-                                               "--verify-timeout)")
+        which = engine + ("" if not small else f" (sympy.diff, the second oracle, {missed})")
         derivative = "symengine"
     direct_names = rewrite(direct, net.composed_table(composed))
     v = verify(net, weight, sum_names, direct, composed, point)
@@ -142,9 +167,93 @@ def _derivative(net: Network, weight: str, composed_se: Mapping[str, Any]) -> An
     return d.xreplace(outside) if outside else d
 
 
+def _depth(net: Network, weight: str) -> int:
+    """The longest path from `weight` to the loss, in edges: how deep the composition nests."""
+    cone = between(net.graph, weight, net.spec.loss)
+    depth = {weight: 0}
+    for n in cone:
+        if n != weight:
+            depth[n] = 1 + max((depth[u] for u in net.graph.deps(n) if u in depth), default=0)
+    return depth.get(net.spec.loss, 0)
+
+
+def _operations(net: Network, target: str) -> int:
+    """How many AST nodes the expressions of `target`'s ancestors have together."""
+    nodes = net.spec.nodes
+    total = 0
+    for n in net.graph.ancestors_and_self(target):
+        if n in nodes:
+            total += g.size(nodes[n])
+            if total > FULL_COMPOSE_LIMIT:
+                break
+    return total
+
+
+def _prove_in_cone(net: Network, weight: str, sum_names: sp.Expr) -> Proof:
+    """The proof for a large net: the loss composed from the nodes between the weight and the
+    loss only (the cone), every other name a symbol. The nodes outside the cone do not depend
+    on the weight, so their partials are 0 and this derivative is the derivative of the fully
+    composed loss, written in their names; the sum over paths is then tested as an identity
+    in the cone's free names (a stronger test: those names vary independently)."""
+    loss = net.spec.loss
+    sym, se_sym, nodes = net.symbols, net.se_symbols, net.spec.nodes
+    cone = [n for n in between(net.graph, weight, loss) if n != weight and n in nodes]
+    inside = set(cone)
+    free = [weight]
+    env: dict[str, Any] = {weight: se_sym[weight]}
+    for n in cone:
+        for u in net.graph.deps(n):
+            if u not in env and u not in inside:
+                env[u] = se_sym[u]
+                free.append(u)
+        env[n] = to_symengine(nodes[n], env)
+    memo: dict[Any, sp.Basic] = {}
+    try:
+        derivative_se = symengine_derivative(env[loss], se_sym[weight])
+        direct = from_symengine(derivative_se, sym, memo)
+        # only the composed nodes that can appear in the derivative come back to sympy: a
+        # node whose expression (or every term of its sum) is among the derivative's parts
+        parts = set(symengine_dag(derivative_se))
+        shown = [n for n in cone if env[n] in parts or (
+            isinstance(env[n], se.Add) and all(a in parts for a in env[n].args))]
+        composed = {n: from_symengine(env[n], sym, memo) for n in shown}
+    except EngineError as exc:
+        return _by_differences(net, weight, sum_names, None, (
+            f"symengine could not differentiate the composed {loss} ({exc})"))
+    direct_names = rewrite(direct, net.composed_table(composed))
+    small = {n: composed[n] for n in shown}
+    v = verify(net, weight, sum_names, direct, _ConeComposed(small, sym), None,
+               scope=(free, cone))
+    which = (f"symengine's derivative of {loss} composed from the {len(cone):,} nodes that "
+             f"depend on {weight} (the other nodes do not, so they stay names)")
+    return Proof(replace(v, detail=f"{v.detail}; the direct derivative checked: {which}",
+                         derivative="symengine"), direct, direct_names, in_leaves=False)
+
+
+class _ConeComposed(Mapping[str, sp.Expr]):
+    """Cone nodes → composed sympy expression, for `verify`'s exact branch (which substitutes
+    only what a small sum uses): what was not brought back stays its own symbol."""
+
+    def __init__(self, known: dict[str, sp.Expr], symbols: Mapping[str, sp.Symbol]) -> None:
+        self._known, self._symbols = known, symbols
+
+    def __getitem__(self, name: str) -> sp.Expr:
+        hit = self._known.get(name)
+        return self._symbols[name] if hit is None else hit
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
+    def __iter__(self) -> Any:
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
 def _by_differences(net: Network, weight: str, sum_names: sp.Expr,
                     point: Mapping[str, Any] | None, why: str) -> Proof:
     sym = net.symbols
     unevaluated = sp.Derivative(sym[net.spec.loss], sym[weight])
-    return Proof(finite_difference_check(net, weight, sum_names, point, why),
-                 unevaluated, unevaluated)
+    v = finite_difference_check(net, weight, sum_names, point, why)
+    return Proof(replace(v, missing=why), unevaluated, unevaluated)

@@ -81,18 +81,41 @@ def sum_value(expr: sp.Basic, env: Mapping[sp.Basic, Any], algebra: Algebra) -> 
     faster than walking every term's node."""
     if not isinstance(expr, sp.Add) or len(expr.args) < 64:
         return evaluate(expr, env, algebra)
+    parts, terms = _plan(expr)
     memo: dict[int, Any] = {}
-    cache: dict[int, Any] = {}
-    values = []
+    vals = []
+    for a in parts:  # in order of first appearance, as the terms use them
+        v = evaluate(a, env, algebra, memo)
+        if isinstance(v, NoValue):
+            return v
+        vals.append(v)
+    mul = algebra.mul
+    return algebra.add([vals[i[0]] if len(i) == 1 else mul([vals[j] for j in i])
+                        for i in terms])
+
+
+_PLANS: dict[int, tuple[sp.Basic, list[sp.Basic], list[tuple[int, ...]]]] = {}
+
+
+def _plan(expr: sp.Basic) -> tuple[list[sp.Basic], list[tuple[int, ...]]]:
+    """A sum's distinct factors and, per term, their positions: worked out once per sum,
+    since each check evaluates the same sum at several points."""
+    hit = _PLANS.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1], hit[2]
+    index: dict[int, int] = {}
+    parts: list[sp.Basic] = []
+    terms: list[tuple[int, ...]] = []
     for t in expr.args:
-        parts = t.args if isinstance(t, sp.Mul) else (t,)
-        xs = []
-        for a in parts:
-            v = cache.get(id(a))
-            if v is None:
-                v = cache[id(a)] = evaluate(a, env, algebra, memo)
-            if isinstance(v, NoValue):
-                return v
-            xs.append(v)
-        values.append(xs[0] if len(xs) == 1 else algebra.mul(xs))
-    return algebra.add(values)
+        idx = []
+        for a in (t.args if isinstance(t, sp.Mul) else (t,)):
+            i = index.get(id(a))
+            if i is None:
+                i = index[id(a)] = len(parts)
+                parts.append(a)
+            idx.append(i)
+        terms.append(tuple(idx))
+    if len(_PLANS) > 8:
+        _PLANS.clear()
+    _PLANS[id(expr)] = (expr, parts, terms)
+    return parts, terms

@@ -8,7 +8,9 @@ for `batch:` it first checks the network inside and passes it as `base`. Builder
 nodes; they never call the checker.
 
 `expand` returns the nodes-form data (name, description, inputs, params, nodes as grammar
-ASTs, loss, latex: the user's own values and display names merged in) and a `meta` dict:
+ASTs, loss, latex: the user's own values and display names merged in) and a `meta` dict. The
+mlp's nodes and display names are a `LazyNodes` / `LazyLatex` (spec.model): each AST or LaTeX
+name is made when first read, the names each node uses are known up front. `meta`:
 
 - `builders`: the builders applied, e.g. ["mlp"] or ["mlp", "batch"]
 - `summary`: one line per builder (and one for the initializer) for `pathgrad show`

@@ -9,10 +9,14 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import chain, groupby, repeat
+from operator import add as _add
+from operator import mul as _mul
 from typing import Any
 
 from ...errors import LimitError, Location, SpecError, count_text, suggest
 from .. import grammar as g
+from ..model import LazyLatex
 from ..source import Document
 from ..source import kind_of as _kind_of
 from ..values import Limits, parse_value
@@ -41,9 +45,9 @@ class Built:
 
     inputs: dict[str, Fraction | None]
     params: dict[str, Fraction | None]
-    nodes: dict[str, g.Expr]
+    nodes: Mapping[str, g.Expr]  # a dict, or LazyNodes (mlp: ASTs made when first read)
     loss: str
-    latex: dict[str, str] = field(default_factory=dict)
+    latex: Mapping[str, str] = field(default_factory=dict)  # a dict, or LazyLatex
     meta: dict[str, Any] = field(default_factory=dict)
     # user-chosen names (inputs, targets) -> the block path that names them, for clash errors
     user_names: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
@@ -266,11 +270,14 @@ def merge_user_sections(doc: Document, built: Built, builder: str) -> dict[str, 
             if parsed is not None:
                 generated[name] = parsed
     out: dict[str, Any] = {k: data[k] for k in ("version", "name", "description") if k in data}
-    latex = dict(built.latex)
     user_latex = data.get("latex")
-    if isinstance(user_latex, Mapping):
-        latex.update(user_latex)  # the user's display names win; spec checks them
-    elif user_latex is not None:
+    latex: Mapping[str, Any] = built.latex
+    if isinstance(latex, LazyLatex):  # made when read; the user's entries go on top
+        if isinstance(user_latex, Mapping):
+            latex = latex.with_overrides(user_latex, doc.source)
+    elif isinstance(user_latex, Mapping):
+        latex = {**latex, **user_latex}  # the user's display names win; spec checks them
+    if user_latex is not None and not isinstance(user_latex, Mapping):
         latex = user_latex  # not a mapping: let spec report it with its line
     out.update(inputs=built.inputs, params=built.params, nodes=built.nodes, loss=built.loss,
                latex=latex)
@@ -284,15 +291,15 @@ def _few(names: Iterable[str], n: int = 6) -> str:
 
 def check_names_free(doc: Document, built: Built, builder: str) -> None:
     """A name the user chose (an input, a target) must not be one the builder generates."""
-    generated = {*built.params, *built.nodes}
+    params, nodes = built.params, built.nodes
     user = built.user_names
     for name in built.inputs:
-        if name in generated:
+        if name in params or name in nodes:
             path = user.get(name, ())
             raise SpecError(f"the name '{name}' clashes with a name the {builder} generates",
                             doc.where(builder, *path), "choose another name")
     for name, path in user.items():
-        if name in generated:
+        if name in params or name in nodes:
             raise SpecError(f"the name '{name}' clashes with a name the {builder} generates",
                             doc.where(builder, *path), "choose another name")
 
@@ -311,30 +318,58 @@ class Initializer:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
-        self.fan_in: dict[str, int] = {}
+        self._fan_in: dict[str, int] = {}
+        self._runs: list[tuple[list[str], int]] = []  # add_all's names, in the order added
+
+    @property
+    def fan_in(self) -> dict[str, int]:
+        """Each added param's fan_in."""
+        for names, n in self._runs:
+            self._fan_in.update(zip(names, repeat(n)))
+        self._runs.clear()
+        return self._fan_in
 
     def add(self, name: str, fan_in: int) -> None:
         self.fan_in[name] = fan_in
 
+    def add_all(self, names: list[str], fan_in: int) -> None:
+        """add(name, fan_in) for each of `names`, at once (a layer's weights, say)."""
+        if self._fan_in:
+            self._fan_in.update(zip(names, repeat(fan_in)))
+        else:
+            self._runs.append((names, fan_in))
+
     def fill(self, params: dict[str, Fraction | None]) -> list[str]:
         """Give every param without a value its draw; return the names that got one."""
-        done = []
-        draw = self.rng.random
-        fan_in = self.fan_in
-        bounds: dict[int, float] = {}
-        exact: dict[int, Fraction] = {}  # at most 20,001 distinct values: build each once
-        for name, given in params.items():
-            n = fan_in.get(name, 1)
-            bound = bounds.get(n) or bounds.setdefault(n, 1 / math.sqrt(n))
-            # random.Random.uniform(-bound, bound), written out: one call less per param
-            k = round((-bound + 2 * bound * draw()) * 10_000)
-            if given is None:
-                value = exact.get(k)
-                if value is None:
-                    value = exact[k] = Fraction(k, 10_000)
-                params[name] = value
-                done.append(name)
-        return done
+        names = list(params)
+        runs = self._runs
+        if not self._fan_in and names == list(chain.from_iterable(ns for ns, _ in runs)):
+            # added run by run in declaration order (a builder's layers): no dict per name
+            spans = [(len(ns), n) for ns, n in runs]
+        else:
+            fans = list(map(self.fan_in.get, names, repeat(1)))
+            spans = [(len(list(group)), n) for n, group in groupby(fans)]
+        rng = self.rng
+        ks: list[int] = []
+        for count, n in spans:
+            bound = 1 / math.sqrt(n)
+            # random.Random.uniform(-bound, bound) written out, one draw per param in order:
+            # round((-bound + 2 * bound * draw()) * 10_000), each step mapped in C
+            draws = map(random.Random.random, repeat(rng, count))
+            ks += map(round, map(_mul, map(_add, repeat(-bound),
+                                           map(_mul, repeat(2 * bound), draws)), repeat(10_000)))
+        exact = {k: Fraction(k, 10_000) for k in set(ks)}  # at most 20,001 distinct values
+        values = map(exact.__getitem__, ks)
+        given_values = list(params.values())
+        if given_values.count(None) != len(given_values):
+            done = []  # some params have values of their own: they keep them
+            for name, given, value in zip(names, given_values, values):
+                if given is None:
+                    params[name] = value
+                    done.append(name)
+            return done
+        params.update(zip(names, values))  # none has a value (the usual case)
+        return names
 
     def meta(self, initialized: list[str]) -> dict[str, Any]:
         return {"seed": self.seed, "distribution": INIT_DISTRIBUTION,

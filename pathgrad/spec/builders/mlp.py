@@ -33,10 +33,12 @@ per param in declaration order (weights of a layer row by row, then its biases).
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 from ...errors import SpecError
 from .. import grammar as g
+from ..model import LazyLatex, LazyNodes
 from ..source import Document
 from ._common import (
     ACTIVATIONS,
@@ -159,53 +161,67 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     seed = b.seed()
 
     init = Initializer(seed)
-    params: dict[str, Fraction | None] = {}
-    nodes: dict[str, g.Expr] = {}
-    latex: dict[str, str] = {}
-    prev = [g.Name(x) for x in inputs]
+    param_names: list[str] = []  # in declaration order: a layer's weights, then its biases
+    # each node's AST is made when first read (LazyNodes); the names it uses are known now
+    recipes: dict[str, tuple[Any, ...]] = {}
+    uses: dict[str, tuple[str, ...]] = {}
+    tex_names: list[list[str]] = []  # the generated names with a display name, in order
+    prev = list(inputs)
     for l, (width, act) in enumerate(zip(layers, acts), 1):  # noqa: E741 - l is the layer
         fan_in = len(prev)
+        ends = [f"_{k}" for k in range(1, fan_in + 1)]
+        prev_names = tuple(prev)
+        weights: list[str] = []
         biases: list[str] = []
         if bias == "layer":
             biases.append(f"b{l}")
-            latex[f"b{l}"] = latex_name("b", l)
-        shared = g.Name(f"b{l}")
-        zs: list[g.Name] = []
+            tex_names.append([f"b{l}"])
+        func = ACTIVATIONS.get(act)
+        zs: list[str] = []
         for j in range(1, width + 1):
-            terms: list[g.Expr] = []
-            for k, a_prev in enumerate(prev, 1):
-                w = f"w{l}_{j}_{k}"
-                params[w] = None
-                init.add(w, fan_in)
-                latex[w] = latex_name("w", l, j, k)
-                terms.append(mul(g.Name(w), a_prev))
-            if bias == "unit":
-                biases.append(f"b{l}_{j}")
-                latex[f"b{l}_{j}"] = latex_name("b", l, j)
-                terms.append(g.Name(f"b{l}_{j}"))
-            elif bias == "layer":
-                terms.append(shared)
+            head = f"w{l}_{j}"
+            row = [head + end for end in ends]  # w{l}_{j}_{k}, k = 1 … fan_in
+            weights += row
+            bname = f"b{l}_{j}" if bias == "unit" else f"b{l}" if bias == "layer" else None
+            used = [*chain.from_iterable(zip(row, prev_names))]
+            if bname is not None:
+                used.append(bname)
             z = f"z{l}_{j}"
-            nodes[z] = add_all(terms)
-            latex[z] = latex_name("z", l, j)
-            zs.append(g.Name(z))
+            recipes[z] = ("z", row, prev_names, bname)
+            uses[z] = tuple(used)  # as free_names: in order (each once: the names differ)
+            zs.append(z)
+            tex_names.append(row)
+            if bias == "unit":
+                biases.append(bname)  # type: ignore[arg-type]
+                tex_names.append([bname, z])  # type: ignore[list-item]
+            else:
+                tex_names.append([z])
             if act != "softmax":
-                func = ACTIVATIONS[act]
-                nodes[f"a{l}_{j}"] = call(func, zs[-1]) if func else zs[-1]
-                latex[f"a{l}_{j}"] = latex_name("a", l, j)
-        for name in biases:
-            params[name] = None
-            init.add(name, fan_in)
+                a = f"a{l}_{j}"
+                recipes[a] = ("a", func, z)
+                uses[a] = (z,)
+                tex_names.append([a])
+        param_names += weights
+        param_names += biases
+        init.add_all(weights, fan_in)
+        init.add_all(biases, fan_in)
         if act == "softmax":
             s = f"s{l}"
-            nodes[s] = add_all([call("exp", z) for z in zs])
-            latex[s] = latex_name("s", l)
+            recipes[s] = ("s", zs)
+            uses[s] = tuple(dict.fromkeys(zs))
+            tex_names.append([s])
             for j, z in enumerate(zs, 1):
-                nodes[f"a{l}_{j}"] = g.BinOp("/", call("exp", z), g.Name(s))
-                latex[f"a{l}_{j}"] = latex_name("a", l, j)
-        prev = [g.Name(f"a{l}_{j}") for j in range(1, width + 1)]
-    outs = [p.id for p in prev]
-    nodes["E"] = _loss(loss, targets, outs)
+                a = f"a{l}_{j}"
+                recipes[a] = ("softmax", z, s)
+                uses[a] = (z, s)
+                tex_names.append([a])
+        prev = [f"a{l}_{j}" for j in range(1, width + 1)]
+    params: dict[str, Fraction | None] = dict.fromkeys(param_names)  # one sized insert
+    outs = prev
+    recipes["E"] = ("expr", _loss(loss, targets, outs))
+    uses["E"] = g.free_names(recipes["E"][1])
+    nodes = LazyNodes(recipes, _node, uses)
+    latex = LazyLatex(lambda: chain.from_iterable(tex_names), _latex_of, source=doc.source)
 
     arrows = " → ".join([f"{len(inputs)} input{'s' * (len(inputs) != 1)}",
                          *(f"{w} {a}" for w, a in zip(layers, acts))])
@@ -222,6 +238,32 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     built = Built(inputs=dict.fromkeys([*inputs, *targets]), params=params, nodes=nodes,
                   loss="E", latex=latex, meta=meta, user_names=user)
     return built, init
+
+
+def _node(recipe: tuple[Any, ...]) -> g.Expr:
+    """A node's AST from its recipe, as the parser would build its text."""
+    kind = recipe[0]
+    if kind == "z":  # Σ_k w{l}_{j}_{k}·a{l−1}_{k} (+ the bias)
+        _, row, prev, b = recipe
+        terms = [mul(g.Name(w), g.Name(a)) for w, a in zip(row, prev)]
+        if b is not None:
+            terms.append(g.Name(b))
+        return add_all(terms)
+    if kind == "a":  # act(z), or z itself for `linear`
+        _, func, z = recipe
+        return call(func, g.Name(z)) if func else g.Name(z)
+    if kind == "s":  # the softmax denominator Σ_j exp(z{L}_{j})
+        return add_all([call("exp", g.Name(z)) for z in recipe[1]])
+    if kind == "softmax":  # exp(z{L}_{j})/s{L}
+        _, z, s = recipe
+        return g.BinOp("/", call("exp", g.Name(z)), g.Name(s))
+    return recipe[1]  # made already (the loss)
+
+
+def _latex_of(name: str) -> str:
+    """The display name of a generated name: w12_3_4 → latex_name("w", 12, 3, 4)."""
+    layer, *units = name[1:].split("_")
+    return latex_name(name[0], int(layer), *map(int, units))
 
 
 def _loss(loss: str, targets: list[str], outs: list[str]) -> g.Expr:
