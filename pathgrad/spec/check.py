@@ -6,11 +6,9 @@ checked against what the spec declares, and every mistake names its file, line a
 
 from __future__ import annotations
 
-import gc
 import keyword
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from itertools import chain, repeat
 from typing import Any
@@ -26,7 +24,7 @@ from ..errors import (
 )
 from ..graph import Graph, declared_in_order
 from . import grammar as g
-from .builders import check_combination, expand, without_batch
+from .builders import check_combination, expand, no_gc, without_batch
 from .model import LazyLatex, LazyNodes, Spec
 from .names import code_points, name_problem, skeleton
 from .numbers import magnitude_problem
@@ -49,25 +47,12 @@ def load(source: str | os.PathLike[str], *, limits: Limits | None = None) -> Spe
     """
     limits = limits or Limits.from_env()
     try:
-        with _no_gc():
+        with no_gc():
             doc = read(source, max_bytes=limits.max_bytes,
                        max_items=max(200_000, limits.max_names * 2))
             return from_document(doc, limits=limits)
     except PathgradError as exc:
         raise _with_limit_hint(exc, limits) from None
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector while a spec is made: 10^5–10^6 small objects otherwise
-    trigger collections that rescan the growing heap again and again (a third of the time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _with_limit_hint(exc: PathgradError, limits: Limits) -> PathgradError:

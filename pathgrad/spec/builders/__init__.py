@@ -40,13 +40,13 @@ from ._common import merge_user_sections
 if TYPE_CHECKING:
     from ..model import Spec
 
-__all__ = ["expand", "without_batch", "NETWORK_BUILDERS"]
+__all__ = ["expand", "without_batch", "no_gc", "NETWORK_BUILDERS"]
 
 NETWORK_BUILDERS = ("mlp", "rnn", "residual", "lstm", "gru", "conv1d", "attention")
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: building 10^5–10^6 small AST objects otherwise
     triggers collections that rescan the growing heap (2–3× slower); ASTs hold no cycles."""
     was = gc.isenabled()
@@ -79,7 +79,7 @@ def expand(data: dict, doc: Document, base: Spec | None = None
 
     For `batch:`, `base` is the checked network inside it (see `without_batch`).
     """
-    with _no_gc():
+    with no_gc():
         return _expand(data, doc, base)
 
 
