@@ -30,10 +30,10 @@ from pathgrad.verify import proof
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def chain(n: int) -> str:
-    """h1 = w·x, h_i = sin(h_{i−1}) + x, h_n = v·h_{n−1}, E = h_n²."""
+def chain(n: int, body: str = "sin({h}) + x") -> str:
+    """h1 = w·x, h_i = body(h_{i−1}) (sin(h_{i−1}) + x), h_n = v·h_{n−1}, E = h_n²."""
     lines = ["params: {w: 0.5, v: 0.2}", "inputs: {x: 0.3}", "nodes:", "  h1: w*x"]
-    lines += [f"  h{i}: sin(h{i - 1}) + x" for i in range(2, n)]
+    lines += [f"  h{i}: " + body.format(h=f"h{i - 1}") for i in range(2, n)]
     lines += [f"  h{n}: v*h{n - 1}", f"  E: h{n}^2"]
     return "\n".join(lines) + "\n"
 
@@ -54,15 +54,23 @@ def test_a_deep_chain_near_the_loss_is_proved_as_usual(tmp_path):
 
 
 def test_far_from_the_loss_a_deep_chain_is_checked_by_differences(tmp_path):
-    proc = run(tmp_path, chain(1000), "explain", "-w", "w", "-f", "json")
+    gentle = chain(1000, "{h} + sin({h})/1000")  # each factor 1 + cos(h)/1000: no underflow
+    proc = run(tmp_path, gentle, "explain", "-w", "w", "-f", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["verified"] is True and data["method"] == "finite-difference"
     assert "nests 1,001 nodes deep" in data["verification"]["detail"]
-    spec = load(chain(1000))
-    assert data["value"] == pytest.approx(central_difference(spec, "w"), rel=1e-6)
-    text = run(tmp_path, chain(1000), "explain", "-w", "w").stdout
+    assert data["value"] == pytest.approx(central_difference(load(gentle), "w"), rel=1e-6)
+    text = run(tmp_path, gentle, "explain", "-w", "w").stdout
     assert "so none is shown" in text and "Traceback" not in text
+
+
+def test_a_gradient_below_the_smallest_float_is_not_printed_as_0(tmp_path):
+    # ∂E/∂w = 2v²·h1000·x·Π cos(h_i): about 10^−499, past a double's 10^−308
+    data = json.loads(run(tmp_path, chain(1000), "explain", "-w", "w", "-f", "json").stdout)
+    assert data["value"] is None and data["verified"] is True
+    assert data["value_note"].startswith("too small for a float (9.0")
+    assert data["value_note"].endswith("e-499)")
 
 
 def test_a_chain_below_the_depth_limit_keeps_its_direct_derivative(tmp_path):

@@ -195,11 +195,12 @@ def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Ex
         leaves = exact_leaves(leaf_values)
         known = point_values(net.spec, leaf_values, ()).exact_values
         point = SympyPoint(net, leaves, ExactAlgebra(), values=known)
-        raw = [_finite(v) for v in _path_values(point, terms)]
+        products = _path_values(point, terms)
+        raw = [_finite(v) for v in products]
         direct_value = point.in_leaves(direct) if in_leaves else point.value(direct)
-        if isinstance(direct_value, NoValue):
-            good = [v for v in raw if not isinstance(v, NoValue)]
-            if raw and len(good) == len(raw):
+        if isinstance(direct_value, NoValue):  # no direct derivative: the sum over paths
+            good = [v for v in products if not isinstance(v, NoValue)]
+            if products and len(good) == len(products):
                 direct_value = plus(good)
         direct_value = _finite(direct_value)
         undefined = point.node(net.spec.loss)
@@ -254,10 +255,14 @@ def _path_values(point: SympyPoint, terms: Iterable[PathTerm]) -> list[Any]:
 
 
 def _finite(v: Any) -> Any:
-    """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)."""
-    if isinstance(v, NoValue) or to_float(v) is not None:
+    """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)
+    or a nonzero number below the smallest float (a product of 1,000 cosines is not 0)."""
+    if isinstance(v, NoValue):
+        return v
+    f = to_float(v)
+    if f is not None and (f != 0 or isinstance(v, Fraction) or not to_mpf(v)):
         return v
     x = to_mpf(v)
     digits = mpmath.log10(abs(x))
-    size = mpmath.nstr(x, 6) if digits < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
-    return NoValue(f"too large for a float ({size})")
+    size = mpmath.nstr(x, 6) if abs(digits) < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
+    return NoValue(f"too {'large' if f is None else 'small'} for a float ({size})")

@@ -97,8 +97,9 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
     depth = _depth(net, weight)
     if depth > DEPTH_LIMIT:
         return _by_differences(net, weight, sum_names, point, (
-            f"the composed {loss} nests {depth:,} nodes deep below {weight}, too deep for "
-            f"sympy's objects (Python's recursion limit; up to {DEPTH_LIMIT} is composed)"))
+            f"the composed {loss} nests {depth:,} nodes deep below {weight}, deeper than "
+            f"sympy's objects can go (Python's recursion limit: at most {DEPTH_LIMIT} levels "
+            "are composed)"))
     if _operations(net, loss) > FULL_COMPOSE_LIMIT:
         return _prove_in_cone(net, weight, sum_names)
     try:
