@@ -117,6 +117,7 @@ class softplus(sp.Function):  # noqa: N801
 
 
 _FDIFF = (sigmoid, relu, softplus, sp.tanh, sp.exp)  # f(x): sympy.diff gives f.fdiff(1)
+_ONE_ARG = (*_FDIFF, sp.sin, sp.cos)  # … and for a term f(x) of a sum, the same
 
 # max/min of more arguments than this skip sympy's pairwise simplification of their arguments
 # (_find_localzeros: quadratic, half a second for 21 symbols and again for each derivative)
@@ -917,6 +918,8 @@ class Network:
         t = terms[0]
         if t == x:
             return sp.S.One
+        if isinstance(t, _ONE_ARG) and t.args == (x,):  # σ(x) + …, sin(x) + …: f′(x)
+            return t.fdiff(1)
         if isinstance(t, sp.Mul) and len(t.args) == 2 and x in t.args:
             other = t.args[0] if t.args[1] == x else t.args[1]
             if x not in other.free_symbols:

@@ -134,3 +134,19 @@ def test_a_long_path_is_shown_by_its_ends(tmp_path):
         nodes[-8:])
     assert shown in out, out
     assert f"… {len(nodes) - 1 - 24:,} more …" in out  # the chain's factors, likewise
+
+
+@pytest.mark.parametrize("func", ["sigmoid", "relu", "softplus", "tanh", "exp", "sin", "cos"])
+def test_the_quick_partial_of_a_term_f_of_u_is_sympys(func):
+    from pathgrad.calculus import Network
+
+    spec = load(f"params: {{u: 0.3, v: 0.2}}\nnodes: {{h: '{func}(u) + v*u', E: 'h^2'}}\n")
+    net = Network(spec)
+    assert net._quick_partial("v", "h") is not None  # the path taken
+    for u in ("v",):
+        expected = sp.diff(net.exprs["h"], net.symbols[u])
+        assert sp.simplify(net._quick_partial(u, "h") - expected) == 0
+    spec = load(f"params: {{u: 0.3, v: 0.2}}\nnodes: {{h: '{func}(u) + v', E: 'h^2'}}\n")
+    net = Network(spec)
+    quick = net._quick_partial("u", "h")
+    assert quick is not None and quick == sp.diff(net.exprs["h"], net.symbols["u"])
