@@ -806,6 +806,7 @@ class _Names:
         return len(s.inputs) + len(s.params) + len(s.nodes)
 
 
+_FEW_CHILDREN = 64  # Network._candidates: past this many children of one name, the buckets
 LARGE_NODE = 2_000  # AST nodes: a node this large gets its local partials from symengine
 
 
@@ -869,11 +870,29 @@ class Network:
     def _candidates(self, v: str) -> list[str]:
         """Nodes whose expression could appear inside v's, in topological order: one that
         does uses a name v uses (so it is that name's child), or no name at all."""
+        deps, succ = self.graph.deps, self.graph.successors()
         if self._constant_nodes is None:
-            self._constant_nodes = [n for n in self.spec.nodes if not self.graph.deps(n)]
-            # each node filed under its name with the fewest children: a node inside v's
-            # expression uses only names v uses, so it is filed under one of them (an input
-            # that every node uses would otherwise make every node a candidate of every node)
+            self._constant_nodes = [n for n in self.spec.nodes if not deps(n)]
+        mine = set(deps(v))
+        found = set(self._constant_nodes)
+        # a node inside v's expression uses only names v uses, so it is a child of each of
+        # them: v's names' children are the candidates, when they are few (near the loss of
+        # a 300k-param net, a handful) …
+        few = all(len(succ[u]) <= _FEW_CHILDREN for u in mine)
+        for u in mine:
+            for n in succ[u] if few else self._bucket(u):
+                if n not in found and mine.issuperset(deps(n)):
+                    found.add(n)
+        if len(found) * 4 > len(self.graph.order):  # most of the net: walk the order once
+            return [n for n in self.graph.order if n in found]
+        pos = self._position()
+        return sorted(found, key=pos.__getitem__)
+
+    def _bucket(self, u: str) -> list[str]:
+        """… else the nodes filed under u: each node under its name with the fewest children
+        (an input that every node uses would otherwise make every node a candidate of every
+        node), filed once for all nodes."""
+        if not hasattr(self, "_buckets"):
             succ = self.graph.successors()
             self._buckets: dict[str, list[str]] = {}
             for n in self.spec.nodes:
@@ -881,16 +900,7 @@ class Network:
                 if deps:
                     rarest = min(deps, key=lambda u: len(succ[u]))
                     self._buckets.setdefault(rarest, []).append(n)
-        mine = set(self.graph.deps(v))
-        found = set(self._constant_nodes)
-        for u in mine:
-            for n in self._buckets.get(u, ()):
-                if n not in found and mine.issuperset(self.graph.deps(n)):
-                    found.add(n)
-        if len(found) * 4 > len(self.graph.order):  # most of the net: walk the order once
-            return [n for n in self.graph.order if n in found]
-        pos = self._position()
-        return sorted(found, key=pos.__getitem__)
+        return self._buckets.get(u, [])
 
     def _position(self) -> dict[str, int]:
         if not hasattr(self, "_pos"):

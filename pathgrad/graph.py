@@ -224,12 +224,16 @@ def iter_paths(graph: Graph, source: str, target: str) -> Iterator[tuple[str, ..
         return
     pos = graph.rank()
     children = graph.successors()
-    succ = {
-        n: sorted((c for c in children[n] if c in reach), key=pos.__getitem__)
-        for n in reach
-    }
+    succ: dict[str, list[str]] = {}  # only for the names visited: near the loss, a handful
+
+    def following(n: str) -> list[str]:
+        out = succ.get(n)
+        if out is None:
+            out = succ[n] = sorted((c for c in children[n] if c in reach), key=pos.__getitem__)
+        return out
+
     path = [source]
-    stack = [iter(succ[source])]
+    stack = [iter(following(source))]
     while stack:
         nxt = next(stack[-1], None)
         if nxt is None:
@@ -240,7 +244,7 @@ def iter_paths(graph: Graph, source: str, target: str) -> Iterator[tuple[str, ..
             yield (*path, target)
             continue
         path.append(nxt)
-        stack.append(iter(succ[nxt]))
+        stack.append(iter(following(nxt)))
 
 
 def between(graph: Graph, source: str, target: str) -> tuple[str, ...]:

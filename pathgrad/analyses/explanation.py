@@ -17,7 +17,6 @@ from ..numeric.evaluate import NoValue, SympyPoint, to_mpf
 from ..numeric.exact import (
     ExactAlgebra,
     divide,
-    exact_leaves,
     exact_text,
     is_zero,
     plus,
@@ -192,9 +191,9 @@ def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Ex
     exact where the point allows it (numeric.exact), so kinks are decided exactly."""
     with mpmath.workdps(DIGITS):
         # node values from the AST (numeric.points): no sympy expression of every node
-        leaves = exact_leaves(leaf_values)
         known = point_values(net.spec, leaf_values, ()).exact_values
-        point = SympyPoint(net, leaves, ExactAlgebra(), values=known)
+        # the leaves' exact values are among `known` (looked up by name: the rest is unused)
+        point = SympyPoint(net, known, ExactAlgebra(), values=known)
         products = _path_values(point, terms)
         raw = [_finite(v) for v in products]
         direct_value = point.in_leaves(direct) if in_leaves else point.value(direct)

@@ -99,14 +99,15 @@ def point_values(spec: Spec, leaf_values: Mapping[str, Fraction | None],
         return PointValues(env, partials)
     env = exact_leaves(leaf_values) if algebra is None else leaf_numbers(spec, leaf_values)
     for n in graph.order[:stop]:
-        expr = spec.nodes.get(n)
-        if expr is None:
+        if n not in spec.nodes:
             continue
-        value, grads = _sweep(expr, env, alg, n in want)
+        if n not in want:
+            env[n] = _value(spec.nodes, n, env, alg)
+            continue
+        value, grads = _sweep(spec.nodes[n], env, alg, True)
         env[n] = value
-        if n in want:
-            for u in graph.deps(n):
-                partials[(u, n)] = grads.get(u, zero)
+        for u in graph.deps(n):
+            partials[(u, n)] = grads.get(u, zero)
     if algebra is None and stop == len(graph.order):
         _LAST[:] = [spec, dict(leaf_values), mpmath.mp.dps, dict(env)]
     return PointValues(env, partials)
@@ -262,6 +263,65 @@ def _sweep(expr: g.Expr, env: Mapping[str, Any], alg: Algebra,
             d = _local(rule, xs, out, alg)
             adj[id(k)] = _plus(alg, adj.get(id(k)), _times(alg, a, d))
     return root, grads
+
+
+def _value(nodes: Mapping[str, g.Expr], n: str, env: Mapping[str, Any], alg: Algebra) -> Any:
+    """The value of node `n`; a sum of products of names (an mlp unit's Σ w·a + b) in one step
+    where the algebra has one (numeric.exact.dot), not one number per product, and from the
+    builder's names where it gives them (model.LazyNodes.products: no AST is made)."""
+    if not hasattr(alg, "dot"):
+        return _sweep(nodes[n], env, alg, False)[0]
+    products = getattr(nodes, "products", None)
+    terms = products(n) if products is not None else None
+    if terms is not None:
+        leaf = _named
+    else:
+        terms, leaf = _dot_terms(nodes[n]), _leaf
+        if terms is None:
+            return _sweep(nodes[n], env, alg, False)[0]
+    pairs, rest = [], []
+    for t in terms:  # undefined names are reported in the order they appear, as _sweep does
+        if type(t) is tuple:
+            a, b = leaf(t[0], env, alg), leaf(t[1], env, alg)
+            for x in (a, b):
+                if isinstance(x, NoValue):
+                    return x
+            pairs.append((a, b))
+        else:
+            x = leaf(t, env, alg)
+            if isinstance(x, NoValue):
+                return x
+            rest.append(x)
+    return alg.dot(pairs, rest)  # type: ignore[attr-defined]
+
+
+def _named(name: str, env: Mapping[str, Any], alg: Algebra) -> Any:
+    value = env.get(name)
+    return value if value is not None else _leaf(g.Name(name), env, alg)
+
+
+_LEAVES = (g.Name, g.Num)
+
+
+def _dot_terms(expr: g.Expr) -> list[Any] | None:
+    """The terms of `expr` in order when it is a sum of two or more leaves and products of
+    two leaves (a product as the pair of its leaves); None for any other shape."""
+    if not (isinstance(expr, g.BinOp) and expr.op == "+"):
+        return None
+    out: list[Any] = []
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, _LEAVES):
+            out.append(e)
+        elif isinstance(e, g.BinOp) and e.op == "+":
+            stack += (e.right, e.left)
+        elif isinstance(e, g.BinOp) and e.op == "*" and isinstance(e.left, _LEAVES) \
+                and isinstance(e.right, _LEAVES):
+            out.append((e.left, e.right))
+        else:
+            return None
+    return out
 
 
 def _plus(alg: Algebra, a: Any, b: Any) -> Any:

@@ -142,5 +142,36 @@ def spec_summary(spec: Spec, lengths: LengthDistribution | None = None,
 
 
 def dumps(data: dict[str, Any]) -> str:
-    """JSON text with a trailing newline; non-ASCII kept readable."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """JSON text with a trailing newline; non-ASCII kept readable. The same text as
+    json.dumps(data, indent=2, ensure_ascii=False), written faster: a dict or list of plain
+    values (300k params' values) goes to json's C encoder in one call, with the indented
+    separators; the pure-Python indenting encoder spends about a microsecond per value."""
+    return _pretty(data, 0) + "\n"
+
+
+def _pretty(x: Any, level: int) -> str:
+    if isinstance(x, dict):
+        items, open_, close = x.values(), "{", "}"
+    elif isinstance(x, (list, tuple)):
+        items, open_, close = x, "[", "]"
+    else:
+        return json.dumps(x, ensure_ascii=False)
+    if not x:
+        return open_ + close
+    pad = "\n" + "  " * (level + 1)
+    end = "\n" + "  " * level + close
+    if not any(isinstance(v, (dict, list, tuple)) for v in items):
+        flat = json.dumps(x, ensure_ascii=False, separators=("," + pad, ": "))
+        return open_ + pad + flat[1:-1] + end
+    if open_ == "[":
+        parts = [_pretty(v, level + 1) for v in x]
+    else:
+        parts = [f"{_key(k)}: {_pretty(v, level + 1)}" for k, v in x.items()]
+    return open_ + pad + ("," + pad).join(parts) + end
+
+
+def _key(k: Any) -> str:
+    """A dict key as json writes it: strings as they are, True/None/numbers as their JSON text."""
+    if not isinstance(k, str):
+        k = json.dumps({k: 0})[1:-4].strip('"')  # json's own conversion of a non-string key
+    return json.dumps(k, ensure_ascii=False)

@@ -116,11 +116,21 @@ class LazyNodes(Mapping[str, g.Expr]):
     known without making any AST, so the checker and the graph never force one."""
 
     def __init__(self, recipes: dict[str, Any], make: Callable[[Any], g.Expr],
-                 uses: dict[str, tuple[str, ...]]) -> None:
+                 uses: dict[str, tuple[str, ...]],
+                 products: Callable[[Any], list[Any] | None] | None = None) -> None:
         self._recipes = recipes
         self._make = make
+        self._products = products
         self.uses = uses
         self._made: dict[str, g.Expr] = {}
+
+    def products(self, name: str) -> list[Any] | None:
+        """A node that is a sum of names and products of two names (an mlp unit's Σ w·a + b):
+        its terms in order, a product as the pair of its names, without making its AST (a
+        forward pass through 300k params needs nothing else); None for any other node."""
+        if self._products is None or name in self._made:
+            return None
+        return self._products(self._recipes[name])
 
     def __getitem__(self, name: str) -> g.Expr:
         expr = self._made.get(name)

@@ -220,7 +220,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     outs = prev
     recipes["E"] = ("expr", _loss(loss, targets, outs))
     uses["E"] = g.free_names(recipes["E"][1])
-    nodes = LazyNodes(recipes, _node, uses)
+    nodes = LazyNodes(recipes, _node, uses, _products)
     latex = LazyLatex(lambda: chain.from_iterable(tex_names), _latex_of, source=doc.source)
 
     arrows = " → ".join([f"{len(inputs)} input{'s' * (len(inputs) != 1)}",
@@ -258,6 +258,17 @@ def _node(recipe: tuple[Any, ...]) -> g.Expr:
         _, z, s = recipe
         return g.BinOp("/", call("exp", g.Name(z)), g.Name(s))
     return recipe[1]  # made already (the loss)
+
+
+def _products(recipe: tuple[Any, ...]) -> list[Any] | None:
+    """The terms of a "z" node as names, in the order _node writes them (model.LazyNodes)."""
+    if recipe[0] != "z":
+        return None
+    _, row, prev, b = recipe
+    terms: list[Any] = list(zip(row, prev))
+    if b is not None:
+        terms.append(b)
+    return terms
 
 
 def _latex_of(name: str) -> str:
