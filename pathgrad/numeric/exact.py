@@ -227,6 +227,11 @@ def _exact_sum(pairs: Sequence[tuple[Any, Any]], terms: Sequence[Any]) -> Any:
     times a binary float, so the sum is one integer over the terms' common denominator."""
     parts: list[tuple[int, int, int, int]] = []  # (p, q, man, exp): p/q · man·2^exp
     for a, b in (*pairs, *((t, _ONE) for t in terms)):
+        if type(a) is Fraction and type(b) is Real:  # a weight times an activation: most
+            s, m, e, _ = b.mid._mpf_
+            if m:
+                parts.append((a.numerator, a.denominator, -m if s else m, e))
+                continue
         p = q = 1
         man, exp = 1, 0
         for x in (a, b):
