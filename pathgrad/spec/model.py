@@ -128,7 +128,7 @@ class LazyNodes(Mapping[str, g.Expr]):
         """A node that is a sum of names and products of two names (an mlp unit's Σ w·a + b):
         its terms in order, a product as the pair of its names, without making its AST (a
         forward pass through 300k params needs nothing else); None for any other node."""
-        if self._products is None or name in self._made:
+        if self._products is None:
             return None
         return self._products(self._recipes[name])
 
