@@ -8,7 +8,7 @@ from __future__ import annotations
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pathgrad import load
@@ -78,6 +78,10 @@ def nets(draw: st.DrawFn) -> str:
 @FAST
 @given(nets(), st.sampled_from(["p0", "p1", "x0"]),
        st.lists(st.sampled_from(VALUES), min_size=3, max_size=3))
+# found in CI: E = log(0)² + p0², undefined everywhere; sympy's E is zoo (derivative 0),
+# symengine's zoo + p0² (derivative 2·p0): neither means anything
+@example("inputs: {x0: -2}\nparams: {p0: -2, p1: -2}\nnodes:\n  h0: log(p0 - p0)\n  h1: p0\n"
+         "  E: (h0)^2 + (h1)^2\nloss: E\n", "p0", ["-2", "-2", "-2"])
 def test_symengine_derivative_equals_sympy_diff_on_random_dags(text, weight, point):
     spec = load(text)
     net = Network(spec)
@@ -93,6 +97,8 @@ def test_symengine_derivative_equals_sympy_diff_on_random_dags(text, weight, poi
     for values in (dict(zip(["p0", "p1", "x0"], point)),
                    {n: str(v) for n, v in spec.values().items()}, *ties):
         at = {sym[n]: v for n, v in values.items()}
+        if isinstance(value(composed[spec.loss], at), NoValue):
+            continue  # the loss is undefined here (log(p0 − p0)): so is any derivative of it
         assert same(value(ours, at), value(theirs, at)), (text, weight, values)
 
 
