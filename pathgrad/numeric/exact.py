@@ -209,11 +209,8 @@ def dot(pairs: Sequence[tuple[Any, Any]], rest: Sequence[Any] = ()) -> Any:
             reals.append(x)
     if len(inexact) + len(reals) < 2:  # nothing to share: the plain arithmetic
         return plus([*(times(p) for p in inexact), *reals, *exact])
-    constant = _cap(sum(exact, _ZERO)) if exact else _ZERO
-    if type(constant) is Real:
-        reals.append(constant)
-        constant = _ZERO
-    if constant:
+    constant = _cap(sum(exact, _ZERO))  # a Fraction (kept unless 0) or a Real standing for it
+    if type(constant) is Real or constant:
         reals.append(constant)
     mid = _exact_sum(inexact, reals)
     return Real(mid, "dot", (len(inexact), *(x for p in inexact for x in p), *reals))
@@ -242,8 +239,7 @@ def _exact_sum(pairs: Sequence[tuple[Any, Any]], terms: Sequence[Any]) -> Any:
                 s, m, e, _ = x.mid._mpf_
                 if not m:  # the mid is 0 (or inf/nan: then mpmath knows best)
                     if e:
-                        return mpmath.fsum(_mid(u) * _mid(v) for u, v in pairs) + \
-                            mpmath.fsum(_mid(t) for t in terms)
+                        return _mp_sum(pairs, terms)
                     p = 0
                 man *= -m if s else m
                 exp += e
@@ -253,8 +249,7 @@ def _exact_sum(pairs: Sequence[tuple[Any, Any]], terms: Sequence[Any]) -> Any:
         return mpmath.mpf(0)
     low = min(e for *_, e in parts)
     if max(e for *_, e in parts) - low > _SPREAD:
-        return mpmath.fsum(_mid(u) * _mid(v) for u, v in pairs) + \
-            mpmath.fsum(_mid(t) for t in terms)
+        return _mp_sum(pairs, terms)
     den = math.lcm(*(q for _, q, _, _ in parts))
     num = sum(p * (den // q) * (m << (e - low)) for p, q, m, e in parts)
     if not num:
@@ -263,6 +258,11 @@ def _exact_sum(pairs: Sequence[tuple[Any, Any]], terms: Sequence[Any]) -> Any:
     if den == 1:
         return _MAKE(from_man_exp(num, low, prec, "n"))
     return _MAKE(mpf_div(from_man_exp(num, low), from_int(den), prec, "n"))
+
+
+def _mp_sum(pairs: Sequence[tuple[Any, Any]], terms: Sequence[Any]) -> Any:
+    """_exact_sum's value by mpmath, where one integer would not do (inf, nan, huge spreads)."""
+    return mpmath.fsum([*(_mid(u) * _mid(v) for u, v in pairs), *map(_mid, terms)])
 
 
 def _neg(x: Number) -> Number:
@@ -792,11 +792,7 @@ def exact_leaves(leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
         if v is None:
             out[n] = NoValue(f"{n} has no value")
             continue
-        if type(v) is not Fraction:
-            v = Fraction(v)
-        # _cap inlined: 300k params take one test each
-        out[n] = v if v.numerator.bit_length() <= MAX_BITS and \
-            v.denominator.bit_length() <= MAX_BITS else Real(_mid(v), "rat", (v,))
+        out[n] = _cap(v if type(v) is Fraction else Fraction(v))  # no copy of 300k Fractions
     return out
 
 
