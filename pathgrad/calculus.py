@@ -22,6 +22,7 @@ import symengine as se
 import sympy as sp
 from sympy.core.sympify import _sympify
 
+from .errors import SpecError, printable
 from .graph import Graph
 from .spec import grammar as g
 from .spec.model import Spec
@@ -78,6 +79,11 @@ class relu(sp.Function):  # noqa: N801
     """The rectifier max(0, z); relu′(z) is the step [z > 0] (0 at z = 0)."""
 
     nargs = 1
+
+    @classmethod
+    def eval(cls, z: sp.Expr) -> None:
+        if z.is_extended_real is False:  # as sympy's Max and Heaviside (its derivative) refuse
+            raise ValueError(f"relu takes real numbers, not {z}")
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.Heaviside(self.args[0], 0)
@@ -425,9 +431,64 @@ SYMENGINE_FUNCTIONS: dict[str, Any] = {
     "abs": se.Abs,
     "sin": se.sin,
     "cos": se.cos,
-    "max": se.Max,
-    "min": se.Min,
+    "max": lambda *a: _se_extreme(se.Max, a),
+    "min": lambda *a: _se_extreme(se.Min, a),
 }
+
+
+# max/min whose arguments are at most this large (as trees) are built the way sympy builds
+# them; beyond it sympy's comparisons cost too much, and sympy.diff is not run anyway
+SAME_AS_SYMPY_LIMIT = 300
+
+
+def _se_extreme(cls: type, args: tuple[Any, ...]) -> Any:
+    """se.Max/se.Min of `args` as sympy's MAX/MIN would simplify it. sympy drops arguments it
+    can order (max(p + p², p, q) is max(q, p + p²)), absorbs (max(min(a, b), a) is a) and
+    factors (max(min(a, b), min(a, c)) is min(a, max(b, c))); each form is the same function,
+    but not the same derivative at a tie (½ of each side, chained), so both engines must build
+    the same one. sympy decides, on small arguments; the result is brought back to symengine."""
+    if not 2 <= len(args) <= WIDE:
+        return cls(*args)
+    args = tuple(map(se.sympify, args))
+    memo: dict[Any, sp.Basic] = {}
+    try:
+        if sum(symengine_tree_size(se.sympify(a), SAME_AS_SYMPY_LIMIT)
+               for a in args) > SAME_AS_SYMPY_LIMIT:
+            return cls(*args)
+        mine = [from_symengine(a, _REAL_SYMBOLS, memo) for a in args]
+        theirs = (MAX if cls is se.Max else MIN)(*mine)
+        return _back_to_symengine(theirs, {v: k for k, v in memo.items()})
+    except (EngineError, ValueError, TypeError, AttributeError):  # sympy refuses it: as is
+        return cls(*args)
+
+
+class _RealSymbols(dict):
+    """name → sp.Symbol(name, real=True), Network's symbols, made on demand."""
+
+    def __missing__(self, name: str) -> sp.Symbol:
+        self[name] = out = sp.Symbol(name, real=True)
+        return out
+
+
+_REAL_SYMBOLS = _RealSymbols()
+_SE_BY_SP: dict[Any, Any] = {sp.Max: se.Max, sp.Min: se.Min, sp.Add: se.Add, sp.Mul: se.Mul,
+                             sp.Pow: se.Pow}
+
+
+def _back_to_symengine(e: sp.Basic, known: Mapping[sp.Basic, Any]) -> Any:
+    """A sympy expression made of `known` pieces (sympy → their symengine originals) by Max,
+    Min, +, ·, ^ and numbers, as symengine; EngineError for anything else."""
+    if e in known:
+        return known[e]
+    if e.is_Rational:
+        return se.Rational(int(e.p), int(e.q))
+    if e.is_Symbol:
+        return se.Symbol(e.name)
+    make = _SE_BY_SP.get(type(e))
+    if make is None:
+        raise EngineError(f"cannot bring {e} to symengine")
+    return make(*[_back_to_symengine(a, known) for a in e.args])
+
 
 _SE_BINARY = {
     "+": lambda a, b: a + b,
@@ -465,12 +526,15 @@ def to_symengine(expr: g.Expr, env: Mapping[str, Any]) -> Any:
                 stack.extend((k, False) for k in reversed(kids) if id(k) not in done)
                 continue
             xs = [done[id(k)] for k in kids]
-            if isinstance(e, g.Neg):
-                out = -xs[0]
-            elif isinstance(e, g.BinOp):
-                out = _SE_BINARY[e.op](xs[0], xs[1])
-            else:
-                out = SYMENGINE_FUNCTIONS[e.func](*xs)
+            try:
+                if isinstance(e, g.Neg):
+                    out = -xs[0]
+                elif isinstance(e, g.BinOp):
+                    out = _SE_BINARY[e.op](xs[0], xs[1])
+                else:
+                    out = SYMENGINE_FUNCTIONS[e.func](*xs)
+            except RuntimeError:  # symengine has no (−∞)² and such: undefined
+                out = se.nan
         done[id(e)] = out
         keep.append(e)
     return done[id(expr)]
@@ -663,7 +727,7 @@ def _one_from_symengine(e: Any, xs: list[sp.Basic], symbols: Mapping[str, sp.Sym
     if isinstance(e, se.FunctionSymbol):
         name = e.get_name()
         if name in _SP_BY_NAME:
-            return _SP_BY_NAME[name](*xs)
+            return _unchecked(_SP_BY_NAME[name], xs)
     elif not xs:
         if e == se.pi:
             return sp.pi
@@ -677,8 +741,24 @@ def _one_from_symengine(e: Any, xs: list[sp.Basic], symbols: Mapping[str, sp.Sym
     else:
         kind = type(e).__name__
         if kind in _SP_BY_TYPE:
-            return _SP_BY_TYPE[kind](*xs)
+            return _unchecked(_SP_BY_TYPE[kind], xs)
     raise EngineError(f"cannot bring {e} back from symengine")
+
+
+def _unchecked(f: Callable[..., sp.Basic], xs: list[sp.Basic]) -> sp.Basic:
+    """f(*xs), or f unevaluated where sympy refuses a complex argument (relu(log(−eˣ)),
+    max(log(−eˣ), x)): the expression stays printable; its value is a cell note."""
+    try:
+        return f(*xs)
+    except ValueError:
+        return _unevaluated(f, xs)
+
+
+def _unevaluated(f: Callable[..., sp.Basic], xs: list[sp.Basic]) -> sp.Basic:
+    cls = {MAX: sp.Max, MIN: sp.Min}.get(f, f)
+    if cls in (sp.Max, sp.Min):  # their constructor checks comparability even unevaluated
+        return sp.Expr.__new__(cls, *xs)
+    return sp.Function.__new__(cls, *xs, evaluate=False)
 
 
 SumIndex = dict[sp.Basic, list[tuple[frozenset, sp.Symbol]]]
@@ -964,8 +1044,21 @@ class Network:
                 for d in self.graph.deps(n)
                 if composed[d] is not self.symbols[d]
             }
-            composed[n] = e.xreplace(subs) if subs else e
+            try:
+                composed[n] = e.xreplace(subs) if subs else e
+            except ValueError:  # sympy's relu/max/Heaviside refuse a value that is never real
+                raise self._never_real(n, composed) from None
         return composed
+
+    def _never_real(self, n: str, composed: Mapping[str, sp.Expr]) -> SpecError:
+        bad = [d for d in self.graph.deps(n) if composed[d].is_extended_real is False]
+        what = (f"{printable(bad[0])} = {printable(str(composed[bad[0]]))} is never a real "
+                "number" if bad else "its argument is never a real number")
+        return SpecError(
+            f"'{printable(n)}' = {printable(self.spec.text(n))} has no value for any values of "
+            f"the names: {what}", self.spec.where("nodes", n),
+            "relu, max, min, abs and their derivatives take real numbers: a log or square root "
+            "of something that is always negative is not one")
 
     def compose_symengine(self, target: str, free: str | None = None) -> dict[str, Any]:
         """`compose` in symengine: each node `target` depends on, in leaves (C++, fast)."""

@@ -21,6 +21,7 @@ from pathgrad.calculus import (
     to_symengine,
     to_sympy,
 )
+from pathgrad.errors import SpecError
 from pathgrad.numeric.evaluate import MPAlgebra, NoValue, evaluate
 from pathgrad.spec import grammar as g
 
@@ -82,12 +83,22 @@ def nets(draw: st.DrawFn) -> str:
 # symengine's zoo + p0² (derivative 2·p0): neither means anything
 @example("inputs: {x0: -2}\nparams: {p0: -2, p1: -2}\nnodes:\n  h0: log(p0 - p0)\n  h1: p0\n"
          "  E: (h0)^2 + (h1)^2\nloss: E\n", "p0", ["-2", "-2", "-2"])
+# found by random seeds: max(min(p0, p1), p0) is p0 to sympy (absorption), and its derivative
+# at the tie p0 = p1 is 1; symengine's unsimplified form gave ½·½ + ½ = ¾ (E′: −15 ≠ −16)
+@example("inputs: {x0: -2}\nparams: {p0: -2, p1: -2}\nnodes:\n  h0: min(p0, p1)\n  h1: p0\n"
+         "  h4: max(h0, p0)\n  E: (h1)^2 + (h4)^2\nloss: E\n", "p0", ["-2", "-2", "-2"])
+@example("inputs: {x0: -2}\nparams: {p0: -2, p1: -2}\nnodes:\n  h0: min(p0, p1)\n"
+         "  h1: min(p0, x0)\n  h4: max(h0, h1)\n  E: (h4)^2\nloss: E\n", "p0",
+         ["-2", "-2", "-2"])
 def test_symengine_derivative_equals_sympy_diff_on_random_dags(text, weight, point):
     spec = load(text)
     net = Network(spec)
     if weight not in net.graph.ancestors_and_self(spec.loss):
         return
-    composed = net.compose(spec.loss, free=weight)
+    try:
+        composed = net.compose(spec.loss, free=weight)
+    except SpecError:  # a node that is never real (relu(log(−eᵖ))): refused, exit 2
+        return
     ours = from_symengine(symengine_derivative(
         net.compose_symengine(spec.loss, free=weight)[spec.loss], net.se_symbols[weight]),
         net.symbols)
@@ -104,11 +115,17 @@ def test_symengine_derivative_equals_sympy_diff_on_random_dags(text, weight, poi
 
 @FAST
 @given(nets(), st.lists(st.sampled_from(VALUES), min_size=3, max_size=3))
+# symengine once raised on (−∞)² (−|log 0| squared) instead of giving an undefined value
+@example("inputs: {x0: -2}\nparams: {p0: -2, p1: -2}\nnodes:\n  h0: log(p0 - p0)\n  h1: p0\n"
+         "  h4: -1*(abs(h0))\n  E: (h1)^2 + (h4)^2\nloss: E\n", ["-2", "-2", "-2"])
 def test_both_engines_compute_the_same_loss(text, point):
     spec = load(text)
     net = Network(spec)
     se_loss = net.compose_symengine(spec.loss)[spec.loss]
-    sp_loss = net.compose(spec.loss)[spec.loss]
+    try:
+        sp_loss = net.compose(spec.loss)[spec.loss]
+    except SpecError:  # a node that is never real: refused, exit 2 (tests/bad_specs)
+        return
     at = {net.symbols[n]: v for n, v in zip(["p0", "p1", "x0"], point)}
     a, b = value(from_symengine(se_loss, net.symbols), at), value(sp_loss, at)
     assert same(a, b)

@@ -217,3 +217,26 @@ def test_a_huge_input_ends_within_seconds(run, examples):
     assert result.exit_code == 0
     assert json.loads(result.stdout)["value"] == 0.0  # e^(−5·10⁹⁴) as a float
     assert elapsed < 15, f"{elapsed:.1f} s (was 10 s of CPU in sympy's evalf and simplify)"
+
+
+@pytest.mark.parametrize("nodes", [
+    # symengine raised on (−∞)² here: −|log 0| squared
+    "  h0: log(p0 - p0)\n  h1: p0\n  h4: -1*(abs(h0))\n  E: (h1)^2 + (h4)^2\n",
+    # sympy's composed E is zoo (derivative 0), the sum over paths 2·p0: no verdict "DIFFER"
+    "  h0: log(p0 - p0)\n  h1: p0\n  E: (h1)^2 + (h0)^2\n",
+    "  h0: p0/(p1 - p1)\n  E: h0^2 + p0\n",
+])
+def test_a_loss_undefined_at_every_point_is_a_note_not_a_crash(tmp_path, nodes):
+    spec = tmp_path / "net.yaml"
+    spec.write_text("params: {p0: -2, p1: 1}\nnodes:\n" + nodes)
+    for args in (["explain", "-w", "p0"], ["explain", "-w", "p0", "-f", "html"],
+                 ["backprop", "-w", "p0"], ["gradient"]):
+        proc = run(spec, *args)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr[-1500:])
+        assert proc.returncode == 0, (args, proc.stderr[-1500:])
+    proc = run(spec, "explain", "-w", "p0", "-f", "json")
+    data = json.loads(proc.stdout)
+    assert data["value"] is None and data["value_note"]
+    assert not data["verified"] and data["method"] == "none"
+    assert "undefined at every point" in data["verification"]["detail"]
+    assert proc.stderr.startswith("Warning: NOT VERIFIED: could not verify")

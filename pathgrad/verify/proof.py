@@ -105,6 +105,14 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
     try:
         with progress.task(f"symengine's derivative of the composed {loss}"):
             composed_se = net.compose_symengine(loss, free=weight)
+            nowhere = _nowhere_defined(net, composed_se)
+            if nowhere:
+                unevaluated = sp.Derivative(sym[loss], sym[weight])
+                v = Verification(False, "none", (
+                    f"could not verify: {loss} has no derivative to compare the sum over "
+                    "paths with (it is undefined at every point)"), missing=nowhere)
+                return Proof(v,
+                             unevaluated, unevaluated)
             derivative_se = _derivative(net, weight, composed_se)
             direct = from_symengine(derivative_se, sym, memo)
     except EngineError as exc:
@@ -121,6 +129,8 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
             reference = diff_within(composed[loss], sym[weight], left, progress)
         except RecursionError:  # a deep chain: sympy recurses once per level
             missed = "is nested too deeply for sympy (Python's recursion limit)"
+        except ValueError:  # relu′ or max of a value that is never real (log(−eˣ))
+            missed = "refuses a value that is not real"
     if reference is not None:
         agree = verify(net, weight, reference, direct, composed, point)
         if not agree.verified and agree.method != "none":
@@ -146,6 +156,20 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
     v = verify(net, weight, sum_names, direct, composed, point)
     return Proof(replace(v, detail=f"{v.detail}; the direct derivative checked: {which}",
                          derivative=derivative), direct, direct_names)
+
+
+_NOWHERE = (se.zoo, se.oo, -se.oo, se.nan)
+
+
+def _nowhere_defined(net: Network, composed_se: Mapping[str, Any]) -> str | None:
+    """Why the loss is undefined at every point (log(p − p), x/0, …), naming the first node
+    that is, or None: then there is no derivative to check the sum over paths against."""
+    if not any(a in _NOWHERE for a in symengine_dag(composed_se[net.spec.loss])):
+        return None
+    bad = next((n for n in net.graph.order if n in net.spec.nodes and n in composed_se
+                and any(a in _NOWHERE for a in symengine_dag(composed_se[n]))), net.spec.loss)
+    return (f"{net.spec.loss} is undefined at every point: {bad} = {net.spec.text(bad)} is a "
+            "log of 0, a division by 0 or 0·∞ whatever the values")
 
 
 def _derivative(net: Network, weight: str, composed_se: Mapping[str, Any]) -> Any:
