@@ -950,7 +950,7 @@ class Network:
     def _candidates(self, v: str) -> list[str]:
         """Nodes whose expression could appear inside v's, in topological order: one that
         does uses a name v uses (so it is that name's child), or no name at all."""
-        deps, succ = self.graph.deps, self.graph.successors()
+        deps, children = self.graph.deps, self.graph.children_of
         if self._constant_nodes is None:
             self._constant_nodes = [n for n in self.spec.nodes if not deps(n)]
         mine = set(deps(v))
@@ -958,15 +958,14 @@ class Network:
         # a node inside v's expression uses only names v uses, so it is a child of each of
         # them: v's names' children are the candidates, when they are few (near the loss of
         # a 300k-param net, a handful) …
-        few = all(len(succ[u]) <= _FEW_CHILDREN for u in mine)
+        few = all(len(children(u)) <= _FEW_CHILDREN for u in mine)
         for u in mine:
-            for n in succ[u] if few else self._bucket(u):
+            for n in children(u) if few else self._bucket(u):
                 if n not in found and mine.issuperset(deps(n)):
                     found.add(n)
         if len(found) * 4 > len(self.graph.order):  # most of the net: walk the order once
             return [n for n in self.graph.order if n in found]
-        pos = self._position()
-        return sorted(found, key=pos.__getitem__)
+        return sorted(found, key=self.graph.node_position().__getitem__)  # all are nodes
 
     def _bucket(self, u: str) -> list[str]:
         """… else the nodes filed under u: each node under its name with the fewest children
@@ -981,11 +980,6 @@ class Network:
                     rarest = min(deps, key=lambda u: len(succ[u]))
                     self._buckets.setdefault(rarest, []).append(n)
         return self._buckets.get(u, [])
-
-    def _position(self) -> dict[str, int]:
-        if not hasattr(self, "_pos"):
-            self._pos = {n: i for i, n in enumerate(self.graph.order)}
-        return self._pos
 
     def _quick_partial(self, u: str, v: str) -> sp.Expr | None:
         """What sympy.diff returns for the shapes networks are made of — x itself, σ(x),

@@ -28,6 +28,11 @@ __all__ = ["Graph", "declared_in_order", "count_paths", "iter_paths", "between",
            "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total"]
 
 
+# children_of scans the uses for this many names before building every children list: a
+# weight near the loss visits a handful; listing 10⁴ paths, hundreds
+SCANS_BEFORE_SUCCESSORS = 16
+
+
 class Declared(Protocol):
     """What the graph needs of a spec: the names by kind (each name in one section) and the
     names each node uses (declared names, and `pi` if it is not declared: the constant)."""
@@ -69,8 +74,10 @@ class Graph:
         self._leaves = len(declared) - len(self._deps)
         self._rank: dict[str, int] | None = None
         self._node_rank: dict[str, int] | None = None
+        self._node_pos: dict[str, int] | None = None
         self._ancestors: dict[str, frozenset[str]] = {}
         self._succ: dict[str, list[str]] | None = None
+        self._scanned: dict[str, list[str]] = {}  # children_of before successors is built
         self._counts: dict[str, dict[str, int]] = {}
         self._nx: networkx.DiGraph | None = None
 
@@ -93,7 +100,21 @@ class Graph:
 
     def children(self, name: str) -> list[str]:
         """The nodes whose expressions use `name`."""
-        return list(self.successors()[name])
+        return list(self.children_of(name))
+
+    def children_of(self, name: str) -> list[str]:
+        """The nodes whose expressions use `name` (read-only), in the order of `successors`.
+        Until `successors` is built, a name's children come from one scan of the uses (a few
+        ms on a 300k-param net, where building every children list takes a third of a
+        second); after a few such scans every list is built at once."""
+        if self._succ is None:
+            hit = self._scanned.get(name)
+            if hit is not None:
+                return hit
+            if len(self._scanned) < SCANS_BEFORE_SUCCESSORS:
+                hit = self._scanned[name] = [v for v, ds in self._deps.items() if name in ds]
+                return hit
+        return self.successors()[name]
 
     def successors(self) -> dict[str, list[str]]:
         """Children of every name as plain lists (built once; faster than networkx views)."""
@@ -111,6 +132,18 @@ class Graph:
         if self._node_rank is None:
             self._node_rank = {n: i for i, n in enumerate(self._deps)}
         return self._node_rank
+
+    @property
+    def node_order(self) -> tuple[str, ...]:
+        """The nodes in `order` (leaves come first in it: this is the rest)."""
+        return self.order[self._leaves:]
+
+    def node_position(self) -> dict[str, int]:
+        """Each node's position in `order` among the nodes (leaves come first: a node's rank
+        minus their number); a sort key for children, without a dict of every leaf."""
+        if self._node_pos is None:
+            self._node_pos = {n: i for i, n in enumerate(self.node_order)}
+        return self._node_pos
 
     def rank(self) -> dict[str, int]:
         """Each name's position in `order` (built once)."""
@@ -147,6 +180,26 @@ class Graph:
         if target not in self._counts:
             self._counts[target] = count_paths(self, target)
         return self._counts[target]
+
+    def path_count(self, source: str, target: str) -> int:
+        """The number of paths from `source` to `target`: `path_counts(target)[source]`, but
+        by one forward pass from `source` when the counts of every name are not built yet
+        (a dict of 300k names for the one number `explain` needs)."""
+        counts = self._counts.get(target)
+        if counts is not None:
+            return counts[source]
+        reach = self.ancestors_and_self(target)
+        if source == target or source not in reach:
+            return int(source == target)
+        order, deps = self.order, self._deps
+        start = order.index(source, self._leaves) + 1 if source in deps else self._leaves
+        found = {source: 1}
+        get = found.get
+        for v in order[start:order.index(target, self._leaves) + 1]:
+            c = sum(map(get, deps[v], repeat(0)))  # in C: the paths into v's names
+            if c:
+                found[v] = c
+        return found.get(target, 0)
 
     def paths(self, source: str, target: str) -> Iterator[tuple[str, ...]]:
         """Every path from `source` to `target`, lazily, in a stable order."""
@@ -222,14 +275,14 @@ def iter_paths(graph: Graph, source: str, target: str) -> Iterator[tuple[str, ..
     if source == target:
         yield (source,)
         return
-    pos = graph.rank()
-    children = graph.successors()
+    pos = graph.node_position()  # children are nodes
     succ: dict[str, list[str]] = {}  # only for the names visited: near the loss, a handful
 
     def following(n: str) -> list[str]:
         out = succ.get(n)
         if out is None:
-            out = succ[n] = sorted((c for c in children[n] if c in reach), key=pos.__getitem__)
+            out = succ[n] = sorted((c for c in graph.children_of(n) if c in reach),
+                                   key=pos.__getitem__)
         return out
 
     path = [source]
@@ -249,8 +302,8 @@ def iter_paths(graph: Graph, source: str, target: str) -> Iterator[tuple[str, ..
 
 def between(graph: Graph, source: str, target: str) -> tuple[str, ...]:
     """Every name on some path from `source` to `target`, in topological order."""
-    counts = graph.path_counts(target)
-    if not counts.get(source):
+    reach = graph.ancestors_and_self(target)
+    if source not in reach:
         return ()
     # forwards from the source in topological order: a node is on a path when it reaches the
     # target and uses a name already on one (one set test per node; no list of children)
@@ -259,7 +312,7 @@ def between(graph: Graph, source: str, target: str) -> tuple[str, ...]:
     seen = {source}
     found = [source]
     for v in order[max(at + 1, graph._leaves):]:
-        if counts[v] and not seen.isdisjoint(deps[v]):
+        if v in reach and not seen.isdisjoint(deps[v]):
             seen.add(v)
             found.append(v)
     return tuple(found)

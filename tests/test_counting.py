@@ -8,13 +8,13 @@ import mpmath
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
-from randomnets import all_paths, networks
+from randomnets import all_paths, children, networks
 
 from pathgrad import load
 from pathgrad.analyses.explanation import explain
 from pathgrad.analyses.lengths import network_path_lengths, path_lengths
 from pathgrad.calculus import Network
-from pathgrad.graph import between, length_counts, listing_cost
+from pathgrad.graph import SCANS_BEFORE_SUCCESSORS, between, length_counts, listing_cost
 from pathgrad.numeric.evaluate import MPAlgebra, NoValue, evaluate, forward
 from pathgrad.numeric.points import DIGITS, leaf_numbers, point_values
 
@@ -41,6 +41,20 @@ def test_counts_and_lengths_equal_brute_force_listing(text: str) -> None:
     dist = network_path_lengths(spec)
     assert {b.length: b.paths for b in dist.bins} == dict(every)
     assert dist.total == sum(every.values())
+
+
+@FAST
+@given(networks())
+def test_one_count_and_children_on_demand_equal_brute_force(text: str) -> None:
+    spec = load(text)
+    graph = spec.graph  # fresh: no counts or children lists built yet
+    kids = children(spec)
+    for name in spec.names:  # children_of scans until SCANS_BEFORE_SUCCESSORS, then builds all
+        assert graph.children_of(name) == kids[name], name
+        assert graph.path_count(name, "E") == len(all_paths(spec, name, "E")), name
+    assert graph.path_count("E", "E") == 1
+    assert (graph._succ is None) == (len(spec.names) <= SCANS_BEFORE_SUCCESSORS)
+    assert [graph.children_of(n) for n in spec.names] == [kids[n] for n in spec.names]
 
 
 @FAST
@@ -112,3 +126,16 @@ def test_undefined_partials_say_why() -> None:
     assert "log of zero" in pv.partial("w", "E").reason
     dist = path_lengths(spec, "w")
     assert dist.gradient is None and "undefined" in dist.note
+
+
+def test_children_on_demand_build_every_list_after_a_few_scans() -> None:
+    spec = load("mlp: {inputs: [x1, x2], layers: [4, 4, 1], loss: mse, targets: [y]}\n"
+                "inputs: {x1: 0.5, x2: -1, y: 1}\n")
+    graph = spec.graph
+    kids = children(spec)
+    names = list(spec.names)
+    assert len(names) > SCANS_BEFORE_SUCCESSORS
+    for i, n in enumerate(names):
+        assert graph.children_of(n) == kids[n], n
+        assert (graph._succ is not None) == (i >= SCANS_BEFORE_SUCCESSORS), i
+    assert graph.path_count("x1", "E") == len(all_paths(spec, "x1", "E")) == 16

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from unittest.mock import patch
 
 import mpmath
 import pytest
@@ -69,6 +70,47 @@ def test_dot_is_plus_of_times(pairs, rest) -> None:
             box = exact.enclose(fast, 30)
             assert box.a <= plain.mid <= box.b
             assert exact.sign(fast) in (exact.sign(plain), None)
+
+
+_WEIGHTS = _RATIONALS.filter(bool)
+
+
+@st.composite
+def _activation(draw: st.DrawFn):
+    with mpmath.workdps(30):
+        q = draw(_RATIONALS)
+        return exact.ExactAlgebra().func(draw(st.sampled_from(["exp", "tanh", "sigmoid"])), [q])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(_WEIGHTS, numbers()), st.one_of(_activation(), numbers())),
+                max_size=8),
+       st.lists(st.one_of(_RATIONALS, _activation(), numbers()), max_size=3))
+def test_dots_one_pass_case_is_the_general_code(pairs, rest) -> None:
+    """A weight times an activation, summed in one pass (exact._weighted), is the very Real
+    dot's general code makes: the same mid to the last bit, the same terms, the same size."""
+    with mpmath.workdps(30):
+        fast = exact.dot(pairs, rest)
+        with patch.object(exact, "_weighted", lambda *_: None):
+            slow = exact.dot(pairs, rest)
+    assert type(fast) is type(slow)
+    if not isinstance(fast, NoValue):
+        assert _tree(fast) == _tree(slow)
+
+
+def _tree(x):  # noqa: ANN001, ANN202 - a Real as nested tuples: equal when built alike
+    if isinstance(x, exact.Real):
+        return (x.mid, x.op, tuple(map(_tree, x.args)), x.size)
+    return x
+
+
+def test_dots_one_pass_case_is_taken() -> None:
+    """… and an mlp unit's sum takes it (the test above would pass if it never did)."""
+    with mpmath.workdps(30):
+        a = [exact.ExactAlgebra().func("sigmoid", [Fraction(k, 7)]) for k in range(1, 5)]
+        pairs = [(Fraction(k, 10), x) for k, x in enumerate(a, 1)]
+        assert exact._weighted(pairs, [Fraction(1, 3)]) is not None
+        assert exact._weighted([*pairs, (Fraction(0), a[0])], []) is None  # an exact 0 term
 
 
 def test_dot_of_an_exact_zero_is_decided() -> None:

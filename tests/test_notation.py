@@ -165,3 +165,32 @@ def test_counts_and_shares():
     assert formats.count(3 * 10**88) == "≈ 3.00·10⁸⁸"
     assert formats.percent(-0.524) == "−52.4%"
     assert formats.fraction(0.00002) == "0.002%"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_the_plain_printers_quick_products_are_sympys(text):
+    """PlainPrinter joins a product with no number or power in it itself (10⁴ path terms);
+    it must print exactly what sympy's StrPrinter._print_Mul prints, for every printer."""
+    from unittest.mock import patch
+
+    from sympy.printing.str import StrPrinter
+
+    from pathgrad.render import notation
+
+    spec = pathgrad.load(text)
+    net = Network(spec)
+    exprs = [net.local_partial(u, v) for v in spec.nodes for u in spec.graph.deps(v)]
+    exprs += [a * b for a, b in zip(exprs, exprs[1:])]  # products of partials: path terms
+    exprs += [e * sp.Symbol("p0", real=True) * sp.Symbol("h0", real=True) for e in exprs]
+    note = Notation(spec)
+    quick = [(note.plain(e), note.factor(e)) for e in exprs]
+    def slow_mul(self, e):  # noqa: ANN001, ANN202 - the printer before the shortcut
+        ordered = self._ordered_mul(e)
+        if not isinstance(ordered, sp.Mul):
+            return self._print(ordered)
+        return StrPrinter._print_Mul(self, ordered)
+
+    with patch.object(notation.PlainPrinter, "_print_Mul", slow_mul):
+        note = Notation(spec)
+        assert quick == [(note.plain(e), note.factor(e)) for e in exprs]

@@ -154,7 +154,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     net = network or Network(spec, spec.graph)
     graph = net.graph
     loss = spec.loss
-    count = graph.path_counts(loss)[weight]
+    count = graph.path_count(weight, loss)
     if count > max_paths:
         raise LimitError(
             f"'{weight}' has {count_text(count)} paths to '{loss}', "

@@ -79,12 +79,15 @@ class Real:
 
     __slots__ = ("mid", "op", "args", "_iv", "_iv_dps", "size")
 
-    def __init__(self, mid: Any, op: str, args: tuple) -> None:
+    def __init__(self, mid: Any, op: str, args: tuple, size: int | None = None) -> None:
         self.mid = mid
         self.op = op  # add mul dot powi powq fn app const rat
         self.args = args
         self._iv: Any = None
         self._iv_dps = 0
+        if size is not None:  # counted by the caller, as below
+            self.size = size
+            return
         # operations below, shared ones counted again (a bound on the DAG's size): a proof
         # walks all of them, so past PROOF_SIZE none is tried
         kids = args if op in ("add", "mul") else args[1] if op in ("fn", "app") else \
@@ -184,6 +187,9 @@ def dot(pairs: Sequence[tuple[Any, Any]], rest: Sequence[Any] = ()) -> Any:
     """Σ a·b over `pairs`, plus the terms `rest`: what plus(times(a, b) …) gives, but with one
     Real for the whole sum instead of one per product, and the sum rounded once, exactly
     (an mlp unit's 64 products: 300k of them make the forward pass of a 300k-param net)."""
+    fast = _weighted(pairs, rest)
+    if fast is not None:
+        return fast
     exact: list[Any] = []  # terms that are Fractions (or NoValue)
     inexact: list[tuple[Any, Any]] = []
     for a, b in pairs:
@@ -217,6 +223,59 @@ def dot(pairs: Sequence[tuple[Any, Any]], rest: Sequence[Any] = ()) -> Any:
 
 
 _SPREAD = 20_000  # bits between the largest and smallest term: beyond, mpmath sums them
+
+
+def _weighted(pairs: Sequence[tuple[Any, Any]], rest: Sequence[Any]) -> Any:
+    """`dot` in one pass for its common case, the same Real: every pair a nonzero Fraction (a
+    weight) times a Real with a nonzero finite mid (an activation), every other term a
+    Fraction or such a Real. None for anything else (dot's general code decides)."""
+    parts: list[tuple[int, int, int, int]] = []  # (p, q, man, exp): p/q · man·2^exp
+    append = parts.append
+    size = 1
+    for a, b in pairs:
+        if type(a) is not Fraction or type(b) is not Real or not a:
+            return None
+        s, m, e, _ = b.mid._mpf_
+        if not m:
+            return None
+        append((a.numerator, a.denominator, -m if s else m, e))
+        size += b.size
+    constant = _ZERO
+    reals: list[Any] = []
+    for x in rest:
+        t = type(x)
+        if t is Fraction:
+            constant += x
+            continue
+        if t is not Real:
+            return None
+        s, m, e, _ = x.mid._mpf_
+        if not m:
+            return None
+        append((1, 1, -m if s else m, e))
+        reals.append(x)
+        size += x.size
+    if len(pairs) + len(reals) < 2 or constant.numerator.bit_length() > MAX_BITS \
+            or constant.denominator.bit_length() > MAX_BITS:
+        return None
+    if constant:
+        append((constant.numerator, constant.denominator, 1, 0))
+        reals.append(constant)
+    exps = [e for *_, e in parts]
+    low = min(exps)
+    if max(exps) - low > _SPREAD:
+        return None
+    den = math.lcm(*(q for _, q, _, _ in parts))
+    num = sum(p * (den // q) * (m << (e - low)) for p, q, m, e in parts)
+    prec = mpmath.mp.prec
+    if not num:
+        mid = mpmath.mpf(0)
+    elif den == 1:
+        mid = _MAKE(from_man_exp(num, low, prec, "n"))
+    else:
+        mid = _MAKE(mpf_div(from_man_exp(num, low), from_int(den), prec, "n"))
+    flat = [x for p in pairs for x in p]
+    return Real(mid, "dot", (len(pairs), *flat, *reals), min(size, PROOF_SIZE + 1))
 
 
 def _exact_sum(pairs: Sequence[tuple[Any, Any]], terms: Sequence[Any]) -> Any:
@@ -792,7 +851,11 @@ def exact_leaves(leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:
         if v is None:
             out[n] = NoValue(f"{n} has no value")
             continue
-        out[n] = _cap(v if type(v) is Fraction else Fraction(v))  # no copy of 300k Fractions
+        if type(v) is not Fraction:
+            v = Fraction(v)
+        # _cap inlined (one call for each of 300k params costs a tenth of a second)
+        out[n] = v if v.numerator.bit_length() <= MAX_BITS and \
+            v.denominator.bit_length() <= MAX_BITS else _cap(v)
     return out
 
 

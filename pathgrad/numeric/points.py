@@ -98,9 +98,8 @@ def point_values(spec: Spec, leaf_values: Mapping[str, Fraction | None],
                     partials[(u, n)] = grads.get(u, zero)
         return PointValues(env, partials)
     env = exact_leaves(leaf_values) if algebra is None else leaf_numbers(spec, leaf_values)
-    for n in graph.order[:stop]:
-        if n not in spec.nodes:
-            continue
+    nodes = graph.node_order
+    for n in nodes[:max(stop - (len(graph.order) - len(nodes)), 0)]:
         if n not in want:
             env[n] = _value(spec.nodes, n, env, alg)
             continue
@@ -274,7 +273,15 @@ def _value(nodes: Mapping[str, g.Expr], n: str, env: Mapping[str, Any], alg: Alg
     products = getattr(nodes, "products", None)
     terms = products(n) if products is not None else None
     if terms is not None:
-        leaf = _named
+        try:  # every name has its value (a builder's net): straight from env
+            out = alg.dot(  # type: ignore[attr-defined]
+                [(env[t[0]], env[t[1]]) for t in terms if type(t) is tuple],
+                [env[t] for t in terms if type(t) is not tuple])
+            if not isinstance(out, NoValue):
+                return out
+        except KeyError:  # pi, or a name with no value yet: as below
+            pass
+        leaf = _named  # … which also reports the first undefined name in order
     else:
         terms, leaf = _dot_terms(nodes[n]), _leaf
         if terms is None:
