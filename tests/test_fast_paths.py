@@ -104,6 +104,20 @@ def _tree(x):  # noqa: ANN001, ANN202 - a Real as nested tuples: equal when buil
     return x
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_activation(), numbers(), st.just(Fraction(1)), st.just(Fraction(3**3000))),
+       st.one_of(_activation(), numbers(), st.just(Fraction(1)), st.just(Fraction(1, 3**3000))))
+def test_times_two_factor_shortcut_is_the_general_code(a, b) -> None:
+    """times([a, b]) for a path's next factor (Real·Real, Real·weight) is the very Real the
+    general code makes, in either order."""
+    with mpmath.workdps(30):
+        for xs in ([a, b], [b, a]):
+            fast, slow = exact.times(xs), exact._product(xs)
+            assert type(fast) is type(slow)
+            if not isinstance(fast, NoValue):
+                assert _tree(fast) == _tree(slow), xs
+
+
 def test_dots_one_pass_case_is_taken() -> None:
     """… and an mlp unit's sum takes it (the test above would pass if it never did)."""
     with mpmath.workdps(30):

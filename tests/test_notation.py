@@ -183,6 +183,7 @@ def test_the_plain_printers_quick_products_are_sympys(text):
     exprs = [net.local_partial(u, v) for v in spec.nodes for u in spec.graph.deps(v)]
     exprs += [a * b for a, b in zip(exprs, exprs[1:])]  # products of partials: path terms
     exprs += [e * sp.Symbol("p0", real=True) * sp.Symbol("h0", real=True) for e in exprs]
+    exprs += [k * e for e in exprs[-6:] for k in (2, -1, -3, sp.Rational(1, 2))]
     note = Notation(spec)
     quick = [(note.plain(e), note.factor(e)) for e in exprs]
     def slow_mul(self, e):  # noqa: ANN001, ANN202 - the printer before the shortcut
