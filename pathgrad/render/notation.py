@@ -437,14 +437,6 @@ class MathMLPrinter(MathMLPresentationPrinter):
         self._cache: dict[sp.Basic, str] = {}
         self._labels: dict[str, Label] = {}
 
-    def _rank_of(self, f: sp.Basic) -> tuple:
-        """`rank(f)`, once per factor: 10⁴ path terms share their factors."""
-        ranks = self.__dict__.setdefault("_ranks", {})
-        hit = ranks.get(f)
-        if hit is None:
-            hit = ranks[f] = self.rank(f)  # type: ignore[misc]
-        return hit
-
     def _as_ordered_terms(self, expr: sp.Basic, order: str | None = None) -> list:
         if isinstance(expr, sp.Add):
             return sorted(expr.args, key=term_key)
