@@ -66,7 +66,9 @@ class sigmoid(sp.Function):  # noqa: N801 - printed name, as in textbooks
         return 1 / (1 + sp.exp(-z))
 
     def _eval_evalf(self, prec: int) -> sp.Expr:
-        return self.rewrite(sp.exp)._eval_evalf(prec)
+        # the argument as it is: rewrite(exp) would rewrite a sin inside it too, and its
+        # complex exponentials leave an imaginary 1e-15 (then sympy cannot compare it)
+        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
 
     def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real
@@ -113,7 +115,7 @@ class softplus(sp.Function):  # noqa: N801
         return sp.log(1 + sp.exp(z))
 
     def _eval_evalf(self, prec: int) -> sp.Expr:
-        return self.rewrite(sp.log)._eval_evalf(prec)
+        return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)  # as sigmoid's: args as is
 
     def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real

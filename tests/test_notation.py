@@ -195,3 +195,13 @@ def test_the_plain_printers_quick_products_are_sympys(text):
     with patch.object(notation.PlainPrinter, "_print_Mul", slow_mul):
         note = Notation(spec)
         assert quick == [(note.plain(e), note.factor(e)) for e in exprs]
+
+
+def test_plain_and_pretty_without_a_rank_keep_every_factor():
+    from pathgrad.render.notation import plain, pretty
+
+    x, y = sp.symbols("x y", real=True)
+    # the coefficient split off a product of one name once dropped that name: plain(2*x) == "2"
+    for expr in (2 * x, -x, -3 * x, 2 * x * y, x * sp.exp(y) / 2):
+        assert sp.sympify(plain(expr), locals={"x": x, "y": y}) == expr, plain(expr)
+    assert pretty(2 * x) == "2·x" and pretty(-x) == "−x"

@@ -151,6 +151,7 @@ def dumps(data: dict[str, Any]) -> str:
 
 _STRING = json.encoder.encode_basestring  # json's own (C) string encoder, as ensure_ascii=False
 _LITERAL = {None: "null", True: "true", False: "false"}
+_CONTAINERS = (dict, list, tuple)
 
 
 def _scalar(x: Any) -> str:
@@ -185,7 +186,7 @@ def _pretty(x: Any, level: int) -> str:
         return open_ + close
     pad = "\n" + "  " * (level + 1)
     end = "\n" + "  " * level + close
-    if not any(isinstance(v, (dict, list, tuple)) for v in items):
+    if not any(isinstance(v, _CONTAINERS) for v in items):
         if len(x) > _SHORT:
             flat = json.dumps(x, ensure_ascii=False, separators=("," + pad, ": "))
             return open_ + pad + flat[1:-1] + end
@@ -193,10 +194,13 @@ def _pretty(x: Any, level: int) -> str:
             return open_ + pad + ("," + pad).join(map(_scalar, x)) + end
         return open_ + pad + ("," + pad).join(
             [f"{_key(k)}: {_scalar(v)}" for k, v in x.items()]) + end
+    deeper = level + 1
     if open_ == "[":
-        parts = [_pretty(v, level + 1) for v in x]
-    else:
-        parts = [f"{_key(k)}: {_pretty(v, level + 1)}" for k, v in x.items()]
+        parts = [_pretty(v, deeper) for v in x]
+    else:  # a path's entries: scalars written directly, keys that are strings too
+        parts = [f"{_STRING(k) if type(k) is str else _key(k)}: "
+                 f"{_pretty(v, deeper) if isinstance(v, _CONTAINERS) else _scalar(v)}"
+                 for k, v in x.items()]
     return open_ + pad + ("," + pad).join(parts) + end
 
 

@@ -219,11 +219,16 @@ class _Ordered:
     rank: Callable[[sp.Basic], tuple] | None = None
 
     def _ordered_mul(self, expr: sp.Mul) -> sp.Expr:
-        c, rest = expr.as_coeff_Mul()
-        factors = sorted(sp.Mul.make_args(rest), key=self._rank_of) if self.rank else \
-            list(rest.args)
-        args = [c, *factors] if c != 1 else factors
+        args = self._ordered_factors(expr)
         return sp.Mul._from_args(args) if len(args) > 1 else args[0]
+
+    def _ordered_factors(self, expr: sp.Mul) -> list[sp.Basic]:
+        """The coefficient (unless 1), then the other factors in `rank` order."""
+        c, rest = expr.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        if self.rank:
+            factors = sorted(factors, key=self._rank_of)
+        return [c, *factors] if c != 1 else list(factors)
 
     def _rank_of(self, f: sp.Basic) -> tuple:
         """`rank(f)`, once per factor: 10⁴ path terms share their factors."""
@@ -274,10 +279,9 @@ class PlainPrinter(_Ordered, StrPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not isinstance(expr, sp.Mul):
             return StrPrinter._print_Mul(self, expr)
-        ordered = self._ordered_mul(expr)
-        if not isinstance(ordered, sp.Mul):
-            return self._print(ordered)
-        args = ordered.args
+        args = self._ordered_factors(expr)
+        if len(args) == 1:
+            return self._print(args[0])
         c = args[0] if isinstance(args[0], sp.Integer) else None
         rest = args[1:] if c is not None else args
         if not any(isinstance(a, (sp.Number, sp.Pow)) for a in rest):
@@ -285,14 +289,14 @@ class PlainPrinter(_Ordered, StrPrinter):
             # number and none is a power (no denominator): the factors joined, in a tenth of
             # the time (10⁴ path terms, each 2·(a − y)·…)
             # sympy's precedence_Mul: Mul unless the sign can be extracted (a negative c)
-            prec = PRECEDENCE["Mul"] if c is None or c > 0 else precedence(ordered)
+            prec = PRECEDENCE["Mul"] if c is None or c > 0 else precedence(expr)
             parts = [self.parenthesize(a, prec, strict=False) for a in rest]
             if c is None:
                 return "*".join(parts)
             if c > 0:
                 return f"{c}*" + "*".join(parts)
             return "-" + (f"{-c}*" if c != -1 else "") + "*".join(parts)
-        return StrPrinter._print_Mul(self, ordered)
+        return StrPrinter._print_Mul(self, sp.Mul._from_args(args))
 
 
 class TextPrinter(PlainPrinter):
