@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from randomnets import all_paths, networks
 from rich.console import Console
 
@@ -52,6 +52,9 @@ def central_difference(spec, weight: str) -> float:  # noqa: ANN001
 
 @FAST
 @given(networks())
+# found by a random seed: δ_h2 = −7.5·10⁻⁴²⁴, "too small for a float" in explain, 0 in backprop
+@example("inputs: {x0: -2}\nparams: {p0: 2}\nnodes:\n  h0: p0\n  h1: exp(p0)\n  h2: 3*(h1)\n"
+         "  h3: p0\n  h4: sigmoid(p0 - h2 * h2)\n  E: (h0)^2 + (h3)^2 + (h4)^2\nloss: E\n")
 def test_delta_of_every_node_is_its_explained_gradient(text: str) -> None:
     spec = load(text)
     weight = next(iter(spec.params))
@@ -67,8 +70,11 @@ def test_delta_of_every_node_is_its_explained_gradient(text: str) -> None:
         assert step.paths == counts[step.node] == len(all_paths(spec, step.node, "E"))
         if step.node in spec.nodes and step.node != "E":
             # δ_v = ∂E/∂v: explain with the node as the variable is an independent route
-            assert step.value == pytest.approx(explain(spec, step.node).value, rel=1e-9,
-                                               abs=1e-12)
+            by_node = explain(spec, step.node)
+            if by_node.value is None:  # undefined, or beyond a float: the same note here
+                assert step.value is None and step.note == by_node.value_note, step
+                continue
+            assert step.value == pytest.approx(by_node.value, rel=1e-9, abs=1e-12)
     forward = backprop(spec, weight, forward=True)
     assert forward.value == pytest.approx(reverse.value, rel=1e-12, abs=1e-300)
     for step in forward.steps:

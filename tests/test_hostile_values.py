@@ -240,3 +240,18 @@ def test_a_loss_undefined_at_every_point_is_a_note_not_a_crash(tmp_path, nodes):
     assert not data["verified"] and data["method"] == "none"
     assert "undefined at every point" in data["verification"]["detail"]
     assert proc.stderr.startswith("Warning: NOT VERIFIED: could not verify")
+
+
+def test_a_tie_where_the_chain_rule_is_not_the_derivative_says_so(tmp_path):
+    # max(min(p0, p1), p0) is p0 (derivative 1); at p0 = p1 the chain's ½ conventions give ¾
+    spec = tmp_path / "net.yaml"
+    spec.write_text("params: {p0: -2, p1: -2}\nnodes:\n  h0: min(p0, p1)\n  h1: p0\n"
+                    "  h4: max(h0, p0)\n  E: (h1)^2 + (h4)^2\n")
+    proc = run(spec, "explain", "-w", "p0", "-f", "json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    assert sum(p["value"] for p in data["paths"]) == pytest.approx(-7)  # the chain rule's
+    assert data["value"] == pytest.approx(-8)  # the derivative: 2·p0 + 2·p0
+    detail = data["verification"]["detail"]
+    assert "DIFFER at the spec's point (-7.0 ≠ -8.0) but agree at 3 random points" in detail
+    assert "kink" in detail

@@ -24,7 +24,7 @@ from ..calculus import Network
 from ..errors import LimitError
 from ..graph import between, length_counts, listing_cost, path_edge_total, relevant_children
 from ..numeric.evaluate import NoValue
-from ..numeric.exact import plus, times
+from ..numeric.exact import plus, times, within_float
 from ..numeric.points import DIGITS, as_float, point_values
 from ..progress import SILENT, Reporter
 from ..spec import Spec
@@ -151,14 +151,14 @@ def backprop(spec: Spec, weight: str, values: Mapping[str, object] | None = None
 
 
 def _float(x: Any) -> float | None:
-    return as_float(x)
+    return as_float(within_float(x))
 
 
 def _why(x: Any) -> str | None:
-    """Why a value is shown as None: undefined, or too large for a float."""
-    if isinstance(x, NoValue):
-        return x.reason
-    return None if as_float(x) is not None else "too large for a float"
+    """Why a value is shown as None: undefined, too large for a float, or a nonzero too small
+    for one (a δ of −7·10⁻⁴²⁴ is not 0), as explain says."""
+    x = within_float(x)
+    return x.reason if isinstance(x, NoValue) else None
 
 
 def _mul(a: Any, b: Any) -> Any:

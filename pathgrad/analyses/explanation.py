@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..calculus import Network, products, sum_terms
 from ..errors import LimitError, count_text
-from ..numeric.evaluate import NoValue, SympyPoint, to_mpf
+from ..numeric.evaluate import NoValue, SympyPoint
 from ..numeric.exact import (
     ExactAlgebra,
     divide,
@@ -22,6 +22,7 @@ from ..numeric.exact import (
     plus,
     times,
     to_float,
+    within_float,
 )
 from ..numeric.points import point_values
 from ..progress import SILENT, Reporter
@@ -253,15 +254,4 @@ def _path_values(point: SympyPoint, terms: Iterable[PathTerm]) -> list[Any]:
     return out
 
 
-def _finite(v: Any) -> Any:
-    """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)
-    or a nonzero number below the smallest float (a product of 1,000 cosines is not 0)."""
-    if isinstance(v, NoValue):
-        return v
-    f = to_float(v)
-    if f is not None and (f != 0 or isinstance(v, Fraction) or not to_mpf(v)):
-        return v
-    x = to_mpf(v)
-    digits = mpmath.log10(abs(x))
-    size = mpmath.nstr(x, 6) if abs(digits) < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
-    return NoValue(f"too {'large' if f is None else 'small'} for a float ({size})")
+_finite = within_float  # numeric.exact: beyond a float, or a nonzero below it, is a note

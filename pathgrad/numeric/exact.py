@@ -36,10 +36,12 @@ from .evaluate import (
     log_note,
     pow_note,
     root_note,
+    to_mpf,
 )
 
 __all__ = [
     "Real",
+    "within_float",
     "ExactAlgebra",
     "KINK",
     "MAX_BITS",
@@ -857,6 +859,20 @@ def to_float(x: Any) -> float | None:
     else:  # an mpmath number (or int) from another algebra
         f = float(x)
     return f if f - f == 0 else None  # neither inf nor nan
+
+
+def within_float(v: Any) -> Any:
+    """`v`, or NoValue when it is beyond a float (JSON has no inf, and 'inf' explains nothing)
+    or a nonzero number below the smallest float (a product of 1,000 cosines is not 0)."""
+    if isinstance(v, NoValue):
+        return v
+    f = to_float(v)
+    if f is not None and (f != 0 or isinstance(v, Fraction) or not to_mpf(v)):
+        return v
+    x = to_mpf(v)
+    digits = mpmath.log10(abs(x))
+    size = mpmath.nstr(x, 6) if abs(digits) < 10_000 else f"about 10^{mpmath.nstr(digits, 4)}"
+    return NoValue(f"too {'large' if f is None else 'small'} for a float ({size})")
 
 
 def exact_leaves(leaf_values: Mapping[str, Fraction | None]) -> dict[str, Any]:

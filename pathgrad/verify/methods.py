@@ -30,7 +30,7 @@ from ..numeric.evaluate import (
     evaluate,
     forward,
 )
-from .sampling import compare, sample_points, sum_value
+from .sampling import RANDOM_POINTS, compare, sample_points, sum_value
 
 __all__ = ["Verification", "verify", "EXACT_TREE_LIMIT"]
 
@@ -135,14 +135,25 @@ def _numeric(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
     def rhs(vals: dict) -> object:
         return evaluate(direct, {sym[n]: vals[n] for n in leaves}, alg)
 
-    found = compare(sample_points(leaves, point), lhs, rhs,
-                    mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 15)), NUMERIC_DIGITS)
+    points = sample_points(leaves, point)
+    tolerance = mpmath.mpf(10) ** (-(NUMERIC_DIGITS - 15))
+    found = compare(points, lhs, rhs, tolerance, NUMERIC_DIGITS)
     if found.differ:
         a, b = found.differ
+        at = f"{mpmath.nstr(a, 12)} ≠ {mpmath.nstr(b, 12)}"
+        others = points[1:] if len(points) > RANDOM_POINTS else []
+        if found.used == 1 and others:  # at the spec's point: and elsewhere?
+            away = compare(others, lhs, rhs, tolerance, NUMERIC_DIGITS)
+            if away.used and not away.differ:
+                return Verification(False, "numeric", (
+                    f"the sum over paths and the direct derivative DIFFER at the spec's point "
+                    f"({at}) but agree at {away.used} random points: the point is at a kink "
+                    "(a tie of max or min, or relu, abs or a step at 0), where the chain rule's "
+                    "conventions (relu′(0) = 0, sign(0) = 0, half to each side of a tie) are "
+                    "not the derivative of the composed loss"), None)
         return Verification(
             False, "numeric",
-            f"the sum over paths and the direct derivative DIFFER: "
-            f"{mpmath.nstr(a, 12)} ≠ {mpmath.nstr(b, 12)} at a test point", None)
+            f"the sum over paths and the direct derivative DIFFER: {at} at a test point", None)
     if not found.used:
         return Verification(False, "none",
                             "could not verify: both sides are undefined at every test point")
