@@ -454,7 +454,7 @@ def _se_extreme(cls: type, args: tuple[Any, ...]) -> Any:
     args = tuple(map(se.sympify, args))
     memo: dict[Any, sp.Basic] = {}
     try:
-        if sum(symengine_tree_size(se.sympify(a), SAME_AS_SYMPY_LIMIT)
+        if sum(symengine_tree_size(a, SAME_AS_SYMPY_LIMIT)
                for a in args) > SAME_AS_SYMPY_LIMIT:
             return cls(*args)
         mine = [from_symengine(a, _REAL_SYMBOLS, memo) for a in args]

@@ -111,8 +111,7 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
                 v = Verification(False, "none", (
                     f"could not verify: {loss} has no derivative to compare the sum over "
                     "paths with (it is undefined at every point)"), missing=nowhere)
-                return Proof(v,
-                             unevaluated, unevaluated)
+                return Proof(v, unevaluated, unevaluated)
             derivative_se = _derivative(net, weight, composed_se)
             direct = from_symengine(derivative_se, sym, memo)
     except EngineError as exc:
@@ -158,7 +157,7 @@ def prove(net: Network, weight: str, sum_names: sp.Expr,
                          derivative=derivative), direct, direct_names)
 
 
-_NOWHERE = (se.zoo, se.oo, -se.oo, se.nan)
+_NOWHERE = frozenset((se.zoo, se.oo, -se.oo, se.nan))  # hashed: one lookup per subexpression
 
 
 def _nowhere_defined(net: Network, composed_se: Mapping[str, Any]) -> str | None:
