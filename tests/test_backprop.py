@@ -203,3 +203,28 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and out == "" and err == "interrupted\n"
+
+
+def test_a_long_table_builds_only_the_partials_it_shows(monkeypatch) -> None:
+    # a 1,000-row table shows its first and last 200 rows: sympy is asked for those partials
+    # only (10,000 residual blocks asked for 40,000); --format json still has every one
+    n = 1000
+    nodes = "\n".join(f"  h{i}: sin(h{i - 1}) + x" for i in range(2, n))
+    spec = load(f"params: {{w: 0.5}}\ninputs: {{x: 0.3}}\nnodes:\n  h1: w*x\n{nodes}\n"
+                f"  E: h{n - 1}^2\n")
+    asked = []
+    original = Network.local_partial
+    monkeypatch.setattr(Network, "local_partial",
+                        lambda self, u, v: asked.append((u, v)) or original(self, u, v))
+    bp = backprop(spec, "w")
+    assert asked == []
+    console = Console(record=True, width=100, color_system=None, file=open(os.devnull, "w"))
+    console.print(backprop_table.backprop(bp))
+    text = console.export_text()
+    shown = backprop_table.MAX_ROWS
+    assert f"{len(bp.steps) - shown:,} more rows" in text
+    assert len(asked) == shown - 1  # the seed row δ_E = 1 has no partial
+    assert "δ_h998 = δ_h999 · cos(h998)" in text
+    terms = [t for s in backprop_json.backprop(bp)["steps"] for t in s["terms"]]
+    assert len(terms) == n and len(set(asked)) == n
+    assert terms[-1] == {"node": "h1", "factor": "x", "factor_value": pytest.approx(0.3)}

@@ -16,6 +16,7 @@ import sympy as sp
 
 import pathgrad
 from pathgrad.analyses.backprop import backprop
+from pathgrad.analyses.gradient import gradient
 from pathgrad.analyses.gradient_check import complex_step
 from pathgrad.analyses.lengths import path_lengths
 from pathgrad.analyses.toppaths import top_paths
@@ -24,6 +25,7 @@ from pathgrad.numeric import exact as exact_module
 from pathgrad.numeric.evaluate import MPAlgebra, NoValue, evaluate
 from pathgrad.numeric.exact import ExactAlgebra, sign
 from pathgrad.numeric.points import DIGITS, point_values
+from pathgrad.spec.model import apply_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,12 +183,12 @@ def test_a_cancelled_sigmoid_derivative_divides_soundly():
         s = 1 / (1 + mpmath.exp(-84))
         want = float(84 * -2 * s**2 * (1 - s))
     ex = pathgrad.explain(spec, "p0")
-    assert ex.value == pytest.approx(want, rel=1e-12)
-    assert sum(p.value for p in ex.paths) == pytest.approx(want, rel=1e-12)
-    assert sum(p.share for p in ex.paths) == pytest.approx(1.0, rel=1e-12)
-    assert top_paths(spec, "p0", 3).value == pytest.approx(want, rel=1e-12)
-    assert backprop(spec, "p0").value == pytest.approx(want, rel=1e-12)
-    assert path_lengths(spec, "p0").gradient == pytest.approx(want, rel=1e-12)
+    assert ex.value == pytest.approx(want, rel=1e-12, abs=0)
+    assert sum(p.value for p in ex.paths) == pytest.approx(want, rel=1e-12, abs=0)
+    assert sum(p.share for p in ex.paths) == pytest.approx(1.0, rel=1e-12, abs=0)
+    assert top_paths(spec, "p0", 3).value == pytest.approx(want, rel=1e-12, abs=0)
+    assert backprop(spec, "p0").value == pytest.approx(want, rel=1e-12, abs=0)
+    assert path_lengths(spec, "p0").gradient == pytest.approx(want, rel=1e-12, abs=0)
 
 
 def test_sympy_is_not_asked_to_evaluate_at_a_saturated_argument(monkeypatch):
@@ -255,3 +257,51 @@ def test_a_tie_where_the_chain_rule_is_not_the_derivative_says_so(tmp_path):
     detail = data["verification"]["detail"]
     assert "DIFFER at the spec's point (-7.0 ≠ -8.0) but agree at 3 random points" in detail
     assert "kink" in detail
+
+
+SATURATED = [30, 33, 36, 40, 45, 60, 90]  # tanh(z): 1 − tanh² keeps 6 of 31 digits … none
+
+
+def _saturated_oracle(z: int) -> float:
+    with mpmath.workdps(120):  # ∂(3·tanh(w·x))/∂w at w = 1: 3x·(1 − tanh(x)²)
+        return float(3 * z * (1 - mpmath.tanh(z) ** 2))
+
+
+@pytest.mark.parametrize("z", SATURATED)
+def test_a_saturated_tanh_keeps_its_digits_in_every_command(z):
+    # 1 − tanh(z)² cancels (tanh(45) is 1 at 30 digits): the tables showed 4.40896·10⁻³⁷ for
+    # 4.42477·10⁻³⁷, and `gradient` verified it, its oracle having lost the same digits
+    spec = pathgrad.load(f"params: {{w: 1}}\ninputs: {{x: {z}}}\nnodes: {{h: tanh(w*x), E: 3*h}}\n")
+    want = _saturated_oracle(z)
+    assert pathgrad.explain(spec, "w").value == pytest.approx(want, rel=1e-15, abs=0)
+    assert backprop(spec, "w").value == pytest.approx(want, rel=1e-15, abs=0)
+    assert top_paths(spec, "w", 1).value == pytest.approx(want, rel=1e-15, abs=0)
+    assert path_lengths(spec, "w").gradient == pytest.approx(want, rel=1e-15, abs=0)
+    gr = gradient(spec)
+    assert gr.verification.verified and gr.gradient["w"] == pytest.approx(want, rel=1e-15, abs=0)
+
+
+def test_a_saturated_residual_net_shows_the_right_digits(tmp_path):
+    # from a = 60 the blocks' tanh saturate: each δ_z = δ_h·(1 − h²) lost its digits at 30
+    # (−5.96·10⁻³⁹ shown for −4.85·10⁻³⁹); the oracle is the same recursion at 200 digits
+    blocks = 100
+    spec = pathgrad.load(f"residual: {{input: x, blocks: {blocks}}}\ninputs: {{x: 60, y: 1}}\n"
+                         "")
+    leaves = apply_values(spec, None)
+    with mpmath.workdps(200):
+        val = {n: mpmath.mpf(v.numerator) / v.denominator for n, v in
+               ((n, Fraction(v)) for n, v in leaves.items())}
+        a, h = [val["x"]], [None]
+        for i in range(1, blocks + 1):
+            h.append(mpmath.tanh(val[f"w{i}"] * a[-1] + val[f"b{i}"]))
+            a.append(a[-1] + h[-1])
+        want, da = {}, a[blocks] - val["y"]
+        for i in range(blocks, 0, -1):
+            dz = da * (1 - h[i] ** 2)  # δ_h = δ_a; δ_a(i−1) = δ_a + δ_z·w
+            want[f"z{i}"] = float(dz)
+            da = da + dz * val[f"w{i}"]
+    bp = backprop(spec, "w1")
+    got = {s.node: s.value for s in bp.steps if s.node.startswith("z")}
+    assert min(abs(v) for v in want.values()) < 1e-25  # some δ_z did saturate
+    assert set(got) == set(want)
+    assert all(got[n] == pytest.approx(want[n], rel=1e-12, abs=0) for n in want)

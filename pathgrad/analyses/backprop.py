@@ -12,7 +12,7 @@ multiplications each way needs against listing every path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -34,13 +34,40 @@ from .explanation import DEFAULT_MAX_PATHS
 __all__ = ["Term", "Step", "Backprop", "backprop"]
 
 
-@dataclass(frozen=True)
 class Term:
-    """One summand: δ_other · ∂other/∂node (reverse) or ∂node/∂other · ṫ_other (forward)."""
+    """One summand: δ_other · ∂other/∂node (reverse) or ∂node/∂other · ṫ_other (forward).
 
-    other: str
-    factor: sp.Expr | None  # the local partial in node names (None when symbolic=False)
-    factor_value: float | None
+    `factor` is the local partial in node names (None when symbolic=False). Given `make`
+    instead, it is built when first read: a table of 30,000 rows shows 400 of them, and
+    sympy takes a tenth of a millisecond for each partial it is not asked for."""
+
+    __slots__ = ("other", "factor_value", "_factor", "_make")
+
+    def __init__(self, other: str, factor: sp.Expr | None, factor_value: float | None,
+                 make: Callable[[], sp.Expr] | None = None) -> None:
+        self.other = other
+        self.factor_value = factor_value
+        self._factor = factor
+        self._make = make
+
+    @property
+    def factor(self) -> sp.Expr | None:
+        if self._make is not None:
+            self._factor, self._make = self._make(), None
+        return self._factor
+
+    def _key(self) -> tuple:
+        return (self.other, self.factor, self.factor_value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Term) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Term(other={self.other!r}, factor={self.factor!r}, " \
+               f"factor_value={self.factor_value!r})"
 
 
 @dataclass(frozen=True)
@@ -157,8 +184,13 @@ def _float(x: Any) -> float | None:
 def _why(x: Any) -> str | None:
     """Why a value is shown as None: undefined, too large for a float, or a nonzero too small
     for one (a δ of −7·10⁻⁴²⁴ is not 0), as explain says."""
+    return _shown(x)[1]
+
+
+def _shown(x: Any) -> tuple[float | None, str | None]:
+    """The float a row shows, and why there is none (`_float` and `_why` in one step)."""
     x = within_float(x)
-    return x.reason if isinstance(x, NoValue) else None
+    return (None, x.reason) if isinstance(x, NoValue) else (as_float(x), None)
 
 
 def _mul(a: Any, b: Any) -> Any:
@@ -171,8 +203,10 @@ def _sum(xs: list[Any]) -> Any:
 
 def _term(net: Network | None, u: str, v: str, pv: Any, other: str) -> Term:
     """The edge u → v as a term with `other`'s δ or ṫ: ∂v/∂u symbolically and its value."""
-    factor = net.local_partial(u, v) if net is not None else None
-    return Term(other, factor, _float(pv.exact_partials[(u, v)]))
+    value = _float(pv.exact_partials[(u, v)])
+    if net is None:
+        return Term(other, None, value)
+    return Term(other, None, value, lambda: net.local_partial(u, v))
 
 
 def _reverse(nodes: tuple[str, ...], kids: Mapping[str, list[str]], counts: Mapping[str, int],
@@ -188,7 +222,8 @@ def _reverse(nodes: tuple[str, ...], kids: Mapping[str, list[str]], counts: Mapp
             terms.append(_term(net, n, c, pv, c))
             parts.append(_mul(delta[c], pv.exact_partials[(n, c)]))
         delta[n] = _sum(parts)
-        steps.append(Step(n, tuple(terms), _float(delta[n]), counts[n], _why(delta[n])))
+        value, note = _shown(delta[n])
+        steps.append(Step(n, tuple(terms), value, counts[n], note))
         task.advance()
     return steps, delta[nodes[0]]
 
@@ -208,7 +243,8 @@ def _forward(nodes: tuple[str, ...], parents: Mapping[str, list[str]], pv: Any,
             parts.append(_mul(pv.exact_partials[(u, v)], tangent[u]))
         tangent[v] = _sum(parts)
         paths[v] = sum(paths[u] for u in parents[v])
-        steps.append(Step(v, tuple(terms), _float(tangent[v]), paths[v], _why(tangent[v])))
+        value, note = _shown(tangent[v])
+        steps.append(Step(v, tuple(terms), value, paths[v], note))
         task.advance()
     return steps, tangent[nodes[-1]]
 

@@ -79,7 +79,7 @@ class Real:
     """A number that is not (known to be) rational: its value at the working precision
     (`mid`), and the operation and arguments that made it, for enclosures and proofs."""
 
-    __slots__ = ("mid", "op", "args", "_iv", "_iv_dps", "size")
+    __slots__ = ("mid", "op", "args", "_iv", "_iv_dps", "size", "_sign")
 
     def __init__(self, mid: Any, op: str, args: tuple, size: int | None = None) -> None:
         self.mid = mid
@@ -87,6 +87,7 @@ class Real:
         self.args = args
         self._iv: Any = None
         self._iv_dps = 0
+        self._sign = 0  # a product's sign from its factors' (_product_sign); 0: not known
         if size is not None:  # counted by the caller, as below
             self.size = size
             return
@@ -145,7 +146,26 @@ def plus(xs: Sequence[Any]) -> Any:
         reals.append(exact)
     if len(reals) == 1:
         return reals[0]
-    return Real(mpmath.fsum([_mid(a) for a in reals]), "add", tuple(reals))
+    mids = [_mid(a) for a in reals]
+    out = Real(mpmath.fsum(mids), "add", tuple(reals))
+    _, man, exp, bits = out.mid._mpf_
+    if man and max(e + b for _, m, e, b in (x._mpf_ for x in mids) if m) - exp - bits \
+            > _CANCELLED_BITS:
+        _accurate(out)
+    return out
+
+
+def _accurate(x: Real) -> None:
+    """Give a sum that cancelled most of its digits (1 − tanh(30)² keeps 6 of 31) back its
+    working precision: the midpoint of the first enclosure tight enough replaces its value.
+    Sums that cancel to exactly 0 are left to `sign` (they are often 0: h − h)."""
+    for dps in (mpmath.mp.dps + 10, *REFINE_DIGITS):
+        box = enclose(x, dps)
+        if box is None:
+            return
+        if 0 not in box and not _loose(box):
+            x.mid = _midpoint(box)
+            return
 
 
 def times(xs: Sequence[Any]) -> Any:
@@ -429,20 +449,90 @@ def sign(x: Any) -> int | None:
     return None
 
 
+_POSITIVE = frozenset(("exp", "sigmoid"))  # positive for every real argument
+
+
+def _product_sign(x: Real) -> int | None:
+    """The sign of a product of factors each further than NONZERO from 0, as `is_zero` reads
+    one such number (no enclosure; never for a branch): a δ 10,000 residual blocks deep is a
+    tiny product of such factors. None: not such a product, or its working-precision value
+    does not have the sign."""
+    out = 1
+    stack: list[tuple[Number, bool]] = [(x, True)]  # a factor, and whether its sign counts
+    while stack:
+        node, counts = stack.pop()
+        if type(node) is Fraction:
+            if not node:
+                return None
+            negative = node < 0
+        elif node._sign:
+            negative = node._sign < 0
+        elif abs(node.mid) > NONZERO:
+            negative = node.mid < 0
+        elif node.op == "mul":
+            stack.extend((k, counts) for k in node.args)
+            continue
+        elif node.op == "powi":  # an even power of a nonzero base is positive
+            stack.append((node.args[0], counts and node.args[1] % 2 == 1))
+            continue
+        elif node.op == "fn" and node.args[0] in _POSITIVE:
+            continue
+        else:
+            return None
+        if counts and negative:
+            out = -out
+    if not x.mid or (out > 0) != (x.mid > 0):
+        return None
+    x._sign = out  # the next δ, a product with this one, stops here
+    return out
+
+
 def _decided(x: Real, box: Any) -> int:
-    """The sign `box` shows; if x's working-precision value lies outside it (it lost its
-    digits to cancellation: 1 − σ(84) is 0 at 30 digits), the box's midpoint replaces it."""
-    if not box.a <= x.mid <= box.b:
-        x.mid = +mpmath.mpf(box.mid)
+    """The sign `box` shows. If x's working-precision value lies outside it, or the box is too
+    wide to vouch for the digits shown (x lost them to cancellation: 1 − tanh(45)² is 0 at
+    30 digits), tighter boxes are made and the midpoint of the first tight one replaces it."""
+    if _loose(box):
+        for dps in REFINE_DIGITS:
+            if dps > x._iv_dps:
+                tighter = enclose(x, dps)
+                if tighter is None or 0 in tighter:
+                    break
+                box = tighter
+                if not _loose(box):
+                    break
+    if _loose(box) or not box.a <= x.mid <= box.b:
+        x.mid = _midpoint(box)
     return 1 if box > 0 else -1
+
+
+def _loose(box: Any) -> bool:
+    """Whether an interval away from 0 pins down fewer than 25 significant digits (as many as
+    the working precision vouches for: gradient checks compare to 1e-20)."""
+    return box.b - box.a > abs(box.mid) * _TIGHT
+
+
+def _midpoint(box: Any) -> Any:
+    """The box's midpoint at the working precision (box.mid would be computed at mpmath.iv's
+    own precision, 53 bits once `enclose` has put it back: 17 digits)."""
+    a, b = box._mpi_
+    return (_MAKE(a) + _MAKE(b)) / 2
+
+
+_TIGHT = mpmath.mpf(10) ** -25
+_CANCELLED_BITS = 34  # a sum 2^34 (10^10) times smaller than its largest term lost its digits
 
 
 def _domain_sign(x: Any) -> int | None:
     """The sign for a domain check (a divisor, the argument of log or of a root): a Real
     further than NONZERO from 0 has the sign of its 30-digit value (an error of 1e-15 would
-    take 15 digits of cancellation); closer ones, and every kink, are decided by `sign`."""
+    take 15 digits of cancellation), and so has a product of such numbers (5,000 cosines);
+    the rest, and every kink, are decided by `sign`."""
     if type(x) is Real and abs(x.mid) > NONZERO:
         return 1 if x.mid > 0 else -1
+    if type(x) is Real:
+        s = _product_sign(x)
+        if s:
+            return s
     return sign(x)
 
 
@@ -457,6 +547,8 @@ def is_zero(x: Any) -> bool:
         return False
     if abs(x.mid) > NONZERO:
         return False  # 15 digits from 0 at 30-digit precision: not a rounding error
+    if _product_sign(x):
+        return False  # a product of such numbers (a δ 10,000 blocks deep) is not 0 either
     s = sign(x)
     return s == 0 or (s is None and not x.mid)
 

@@ -20,7 +20,8 @@ import mpmath
 import sympy as sp
 
 from ..calculus import Network, partial
-from ..numeric.evaluate import MPAlgebra, NoValue, forward
+from ..graph import between
+from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward
 from ..progress import SILENT, Reporter
 from .methods import Verification
 from .sampling import compare, sample_points, sum_value
@@ -103,18 +104,26 @@ def _stop(worker: threading.Thread, wait: float = 2.0) -> None:
 
 
 def central_difference(net: Network, weight: str, values: Mapping[str, Any],
-                       step: Any = FD_STEP) -> Any:
-    """(loss(w + h) − loss(w − h)) / 2h on the DAG at `values` (call inside workdps)."""
+                       step: Any = FD_STEP, env: Mapping[sp.Basic, Any] | None = None) -> Any:
+    """(loss(w + h) − loss(w − h)) / 2h on the DAG at `values` (call inside workdps); `env`:
+    the forward pass at `values`, when the caller has it. Only the names between the weight
+    and the loss are computed again on each side."""
     sym = net.symbols
     alg = MPAlgebra()
-    base = forward(net.graph.order, net.exprs, sym, values, alg)[sym[weight]]
+    if env is None:
+        env = forward(net.graph.order, net.exprs, sym, values, alg)
+    base = env[sym[weight]]
     if isinstance(base, NoValue):
         return base
+    loss = sym[net.spec.loss]
+    downstream = between(net.graph, weight, net.spec.loss)[1:]
     sides = []
     for sign in (1, -1):
-        env = forward(net.graph.order, net.exprs, sym, values, alg,
-                      fixed={weight: base + sign * step})
-        sides.append(env[sym[net.spec.loss]])
+        side = dict(env)
+        side[sym[weight]] = base + sign * step
+        for n in downstream:
+            side[sym[n]] = evaluate(net.exprs[n], side, alg)
+        sides.append(side[loss])
     for s in sides:
         if isinstance(s, NoValue):
             return s
@@ -130,11 +139,16 @@ def finite_difference_check(net: Network, weight: str, sum_names: sp.Expr,
     sym = net.symbols                                # perturbed by ±h with the rest held fixed
     alg = MPAlgebra()
 
+    passes: dict[int, Any] = {}  # the forward pass at a point, for both sides of the check
+
     def lhs(values: dict) -> Any:
-        return sum_value(sum_names, forward(net.graph.order, net.exprs, sym, values, alg), alg)
+        passes.clear()
+        env = passes[id(values)] = forward(net.graph.order, net.exprs, sym, values, alg)
+        return sum_value(sum_names, env, alg)
 
     found = compare(sample_points(leaves, point), lhs,
-                    lambda values: central_difference(net, weight, values),
+                    lambda values: central_difference(net, weight, values,
+                                                      env=passes.get(id(values))),
                     FD_TOLERANCE, FD_DIGITS)
     if found.differ:
         a, b = found.differ
