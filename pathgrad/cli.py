@@ -678,7 +678,13 @@ def lengths(specs: tuple[str, ...], weights: tuple[str, ...], by: str | None,
             dists = []
             for n, p, w in zip(names, specs, chosen):
                 s = _load(p)
-                dists.append((n, path_lengths(s, w or default_source(s))))
+                d = path_lengths(s, w or default_source(s))
+                if d.note and d.gradient is None and all(b.value is None for b in d.bins):
+                    # every leaf has a value, but ∂E/∂w is beyond a float: say that
+                    raise UsageError(f"{n}: ∂{d.target}/∂{d.source} is {d.note}: nothing "
+                                     "to plot", suggestion="`pathgrad explain --top 10` shows "
+                                     "the largest paths' values")
+                dists.append((n, d))
             plot = lengthplot.by_length(dists)
         for line in plot.lines:
             if all(y is None for y in line.ys):

@@ -195,3 +195,33 @@ _DATA = st.recursive(_SCALARS, lambda c: st.lists(c, max_size=4) | st.tuples(c, 
 @given(st.dictionaries(_KEYS, _DATA, max_size=5))
 def test_dumps_is_json_dumps_indented(data) -> None:
     assert dumps(data) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- calculus.to_sympy: f(name) built without sympy's eval ---------------------------------
+
+
+def test_a_function_of_a_name_is_the_object_sympy_builds() -> None:
+    import sympy as sp
+
+    from pathgrad.calculus import _AS_IS, SYMPY_FUNCTIONS, to_sympy
+    from pathgrad.spec import grammar as g
+
+    h = sp.Symbol("h", real=True)
+    for name in _AS_IS:
+        fast = to_sympy(g.parse(f"{name}(h)"), {"h": h})
+        built = SYMPY_FUNCTIONS[name](h)  # type: ignore[operator]
+        assert sp.srepr(fast) == sp.srepr(built) and fast == built and hash(fast) == hash(built)
+        assert fast.diff(h) == built.diff(h)
+    # an argument that is not a lone name still goes through eval: sin(−h) is −sin(h)
+    assert to_sympy(g.parse("sin(-h)"), {"h": h}) == -sp.sin(h)
+    assert to_sympy(g.parse("abs(-h)"), {"h": h}) == sp.Abs(h)
+
+
+def test_sin_and_cos_of_a_name_differentiate_to_what_fdiff_builds() -> None:
+    import sympy as sp
+
+    from pathgrad.calculus import _OF_A_NAME
+
+    h = sp.Symbol("h", real=True)
+    for f, quick in _OF_A_NAME.items():
+        assert sp.srepr(quick(h)) == sp.srepr(f(h).fdiff(1)) == sp.srepr(sp.diff(f(h), h))

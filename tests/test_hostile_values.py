@@ -305,3 +305,26 @@ def test_a_saturated_residual_net_shows_the_right_digits(tmp_path):
     assert min(abs(v) for v in want.values()) < 1e-25  # some δ_z did saturate
     assert set(got) == set(want)
     assert all(got[n] == pytest.approx(want[n], rel=1e-12, abs=0) for n in want)
+
+
+def test_a_gradient_below_a_float_is_a_note_not_a_crash(tmp_path, run):
+    # Σ|path terms| of e^(−800) is 0.0 as a float: the check divided by it (ZeroDivisionError,
+    # exit 1), and the table showed 0 for a nonzero ∂E/∂w
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text("params: {w: 1, v: 2}\nnodes: {E: w*exp(-800) + v^2}\n")
+    gr = gradient(pathgrad.load(spec))
+    assert gr.verification.verified
+    assert gr.gradient == {"w": None, "v": 4.0}
+    with mpmath.workdps(30):
+        assert gr.notes["w"] == f"too small for a float ({mpmath.nstr(mpmath.exp(-800), 6)})"
+    result = run("gradient", str(spec))
+    assert result.exit_code == 0, result.stderr
+    assert "w           1   too small for a float (3.66787e-348)" in result.stdout
+    d = path_lengths(pathgrad.load(spec), "w")
+    assert d.gradient is None and d.bins[0].value is None and d.note == gr.notes["w"]
+    png = tmp_path / "lengths.png"
+    result = run("lengths", str(spec), "-w", "w", "-o", str(png))
+    assert result.exit_code == 2 and not png.exists()
+    assert result.stderr.splitlines() == [
+        f"Error: tiny: ∂E/∂w is {d.note}: nothing to plot; `pathgrad explain --top 10` "
+        "shows the largest paths' values"]

@@ -29,7 +29,7 @@ import mpmath
 
 from ..errors import UsageError, suggest
 from ..numeric.evaluate import NoValue, to_mpf
-from ..numeric.exact import plus, times
+from ..numeric.exact import plus, times, within_float
 from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
@@ -43,6 +43,7 @@ SYMPY_TREE_LIMIT = 5_000  # a composed loss larger than this (as a tree): comple
 SYMPY_PARAMS_LIMIT = 400  # one sympy.diff per param: past this many, complex step instead
 # relative to the Σ over paths of |term| of each param
 TOLERANCE = {"symengine": 1e-20, "sympy.diff": 1e-20, "complex-step": 1e-9}
+_FLOOR = mpmath.mpf(1e-300)  # differences below this are 0 (the oracles round there)
 
 
 @dataclass(frozen=True)
@@ -254,16 +255,17 @@ def _compare(grad: Mapping[str, Any], scale: Mapping[str, Any],
             return Verification(False, method, f"∂{spec.loss}/∂{p} cannot be checked at this "
                                 f"point: {why}")
         s = scale.get(p)
-        bound = tol * max(float(s) if s is not None and not isinstance(s, NoValue) else 0.0,
-                          1e-300)
-        diff = abs(float(g) - c) if method == "complex-step" else float(
-            abs(to_mpf(g) - to_mpf(c)))
-        if diff > bound and diff > 1e-300:
+        # in mpmath: a Σ|term| of 10⁻⁴⁰⁰ (20,000 cosines) is 0.0 as a float
+        size = to_mpf(s) if s is not None and not isinstance(s, NoValue) else mpmath.mpf(0)
+        bound = tol * max(size, _FLOOR)
+        diff = mpmath.mpf(abs(float(g) - c)) if method == "complex-step" else \
+            abs(to_mpf(g) - to_mpf(c))
+        if diff > bound and diff > _FLOOR:
             return Verification(False, method, f"∂{spec.loss}/∂{p} by reverse mode "
                                 f"({mpmath.nstr(to_mpf(g), 12)}) DIFFERS from the {_what(method)} "
-                                f"({float(c):.12g})")
-        if s:
-            worst = max(worst, diff / float(s))
+                                f"({mpmath.nstr(to_mpf(c), 12)})")
+        if size:
+            worst = max(worst, float(diff / size))
     n = len(spec.params)
     undefined = sum(1 for p in spec.params if isinstance(grad.get(p), NoValue))
     if undefined == n:
@@ -334,8 +336,8 @@ def gradient(spec: Spec, values: Mapping[str, object] | None = None, *,
                 loss_before=as_float(current["value"]), loss_after=as_float(after["value"]),
                 verification=current["verification"]))
             leaves, current = new, after
-    notes = {p: g.reason for p, g in first["delta"].items()
-             if p in spec.params and isinstance(g, NoValue)}
+    shown = {p: within_float(g) for p, g in first["delta"].items() if p in spec.params}
+    notes = {p: g.reason for p, g in shown.items() if isinstance(g, NoValue)}
     return Gradient(spec=spec, loss=spec.loss, value=as_float(first["value"]),
                     gradient=first["floats"], check=first["check"], notes=notes,
                     paths={p: int(counts.get(p, 0)) for p in spec.params},
@@ -358,6 +360,7 @@ def _point(spec: Spec, leaves: Mapping[str, Any], oracle: _Oracle, method: str,
         delta = {p: value for p in spec.params}
         oracle_values = {p: None for p in spec.params}
     return {"value": value, "delta": delta,
-            "floats": {p: as_float(g) for p, g in delta.items()},
+            # a nonzero below a float (20,000 cosines) is a note, as in explain, not 0
+            "floats": {p: as_float(within_float(g)) for p, g in delta.items()},
             "check": {p: None if c is None else float(c) for p, c in oracle_values.items()},
             "verification": _compare(delta, scale, oracle_values, method, spec)}

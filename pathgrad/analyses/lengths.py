@@ -76,7 +76,8 @@ def path_lengths(spec: Spec, weight: str, values: Mapping[str, object] | None = 
     """
     # the values need the numeric layer (and so sympy); the counts alone do not, so `show`
     # (network_path_lengths) stays light: imported here, not at the top
-    from ..numeric.exact import divide, is_zero, plus, times
+    from ..numeric.evaluate import NoValue
+    from ..numeric.exact import divide, is_zero, plus, times, within_float
     from ..numeric.points import DIGITS, as_float, point_values, undefined_edge
 
     check_weight(spec, weight)
@@ -112,10 +113,11 @@ def path_lengths(spec: Spec, weight: str, values: Mapping[str, object] | None = 
         by_length = sums[weight]
         gradient = plus(list(by_length.values()))
         nonzero = not is_zero(gradient)
-        bins = tuple(
-            LengthBin(length, k, as_float(by_length[length]),
+        bins = tuple(  # a nonzero below a float is None (with the note), not 0.0
+            LengthBin(length, k, as_float(within_float(by_length[length])),
                       as_float(divide(by_length[length], gradient)) if nonzero else None)
             for length, k in counts.items())
-    grad = as_float(gradient)
+        shown = within_float(gradient)
+    grad = as_float(shown)
     return LengthDistribution(loss, bins, total, weight, None, grad,
-                              None if grad is not None else "too large for a float")
+                              shown.reason if isinstance(shown, NoValue) else None)

@@ -24,13 +24,14 @@ from ..graph import between
 from ..numeric.evaluate import MPAlgebra, NoValue, evaluate, forward
 from ..progress import SILENT, Reporter
 from .methods import Verification
-from .sampling import compare, sample_points, sum_value
+from .sampling import RANDOM_POINTS, compare, sample_points, sum_value
 
 __all__ = ["DEFAULT_VERIFY_TIMEOUT", "diff_within", "finite_difference_check",
            "central_difference", "FD_DIGITS", "FD_STEP"]
 
 DEFAULT_VERIFY_TIMEOUT = 30.0  # seconds for the direct derivative before the DAG fallback
 FD_DIGITS = 50
+FD_NODE_BUDGET = 6_000  # names times random points: past it, fewer random points
 FD_STEP = mpmath.mpf(10) ** -20  # truncation error ~h² = 1e-40, rounding ~1e-50/h = 1e-30
 FD_TOLERANCE = mpmath.mpf(10) ** -20  # relative; both errors are far below it
 WORKER_STACK = 256 * 1024 * 1024  # sympy recurses deeply; threads get a small stack otherwise
@@ -146,7 +147,9 @@ def finite_difference_check(net: Network, weight: str, sum_names: sp.Expr,
         env = passes[id(values)] = forward(net.graph.order, net.exprs, sym, values, alg)
         return sum_value(sum_names, env, alg)
 
-    found = compare(sample_points(leaves, point), lhs,
+    # three forward passes a point: a 20,000-node chain gets the spec's point and one more
+    count = min(RANDOM_POINTS, max(1, FD_NODE_BUDGET // max(len(net.graph.order), 1)))
+    found = compare(sample_points(leaves, point, count=count), lhs,
                     lambda values: central_difference(net, weight, values,
                                                       env=passes.get(id(values))),
                     FD_TOLERANCE, FD_DIGITS)

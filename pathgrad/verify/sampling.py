@@ -38,7 +38,7 @@ class Sampled:
 
 
 def sample_points(leaves: Iterable[str], point: Mapping[str, object] | None,
-                seed: int = SEED) -> list[dict[str, Any]]:
+                seed: int = SEED, count: int = RANDOM_POINTS) -> list[dict[str, Any]]:
     """The spec's point (when every leaf has a value) and RANDOM_POINTS points in [0.5, 1.5]
     (away from 0, where log, sqrt and division misbehave); `compare` makes them mpmath
     numbers at its precision."""
@@ -48,7 +48,7 @@ def sample_points(leaves: Iterable[str], point: Mapping[str, object] | None,
     if point and all(point.get(n) is not None for n in names):
         points.append({n: point[n] for n in names})
     points += [{n: mpmath.mpf(rng.uniform(0.5, 1.5)) for n in names}
-               for _ in range(RANDOM_POINTS)]
+               for _ in range(count)]
     return points
 
 
