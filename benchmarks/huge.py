@@ -1,7 +1,8 @@
 """Issue 18's size cases: tiny or plain specs whose work is huge, every command as a user runs it.
 
 Prints one row per (case, command): wall seconds, peak memory of the process (max RSS) and the
-exit status, measured as subprocesses (interpreter start included), one after the other.
+exit status, measured as subprocesses (interpreter start included), one after the other; exit
+2 is a one-line refusal (too many paths to list, too many names to draw, no values to rank).
 Run: .venv/bin/python benchmarks/huge.py [--quick]   (--quick: skip the 10,000-block rows)
 """
 
@@ -44,7 +45,15 @@ COMMANDS = {
     "explain": ["explain", "-w"],
     "explain --top 3": ["explain", "-w", None, "--top", "3"],
     "backprop": ["backprop", "-w"],
+    "gradient": ["gradient"],
+    "lengths": ["lengths", "-w", None, "-o", "{tmp}/lengths.png"],
+    "graph": ["graph", "-w", None, "-o", "{tmp}/graph.svg"],
+    "page": ["page", "-w", None, "-o", "{tmp}/page.html"],
+    "exercise": ["exercise", "-w", None, "-o", "{tmp}/sheet.md"],
 }
+
+
+WHOLE_NET = ("show", "gradient")  # commands without a weight
 
 
 def run(args: list[str]) -> tuple[float, float, int]:
@@ -68,11 +77,12 @@ def main() -> None:
             path = Path(tmp) / "spec.yaml"
             path.write_text(text)
             for command, shape in COMMANDS.items():
-                if command == "show" and "chain" in name and "weight v" not in name:
+                if command in WHOLE_NET and "chain" in name and "weight v" not in name:
                     continue  # the same spec as the row above
                 args = [shape[0], str(path)]
                 if len(shape) > 1:
                     args += ["-w", weight, *shape[3:]] if shape[2:] else ["-w", weight]
+                args = [a.replace("{tmp}", tmp) for a in args]
                 seconds, peak, status = run(args)
                 print(f"| {name} | {command} | {seconds:.1f} | {peak:.0f} | {status} |",
                       flush=True)

@@ -680,10 +680,12 @@ def lengths(specs: tuple[str, ...], weights: tuple[str, ...], by: str | None,
                 s = _load(p)
                 d = path_lengths(s, w or default_source(s))
                 if d.note and d.gradient is None and all(b.value is None for b in d.bins):
-                    # every leaf has a value, but ∂E/∂w is beyond a float: say that
-                    raise UsageError(f"{n}: ∂{d.target}/∂{d.source} is {d.note}: nothing "
-                                     "to plot", suggestion="`pathgrad explain --top 10` shows "
-                                     "the largest paths' values")
+                    raise _nothing_to_plot(n, d)
+                if d.gradient == 0 and all(not b.value for b in d.bins):
+                    raise UsageError(f"{n}: ∂{d.target}/∂{d.source} is 0 at the spec's point, "
+                                     "along every path length: no share of it to plot",
+                                     suggestion="choose another --weight, or other values in "
+                                                "the spec")
                 dists.append((n, d))
             plot = lengthplot.by_length(dists)
         for line in plot.lines:
@@ -691,6 +693,23 @@ def lengths(specs: tuple[str, ...], weights: tuple[str, ...], by: str | None,
                 raise UsageError(f"{line.label}: no values at the spec's point to plot",
                                  suggestion="give every input and param a value")
         _write(output, lengthplot.render(plot, fmt), None)
+
+
+def _nothing_to_plot(name: str, d: Any) -> Exception:
+    """Why a length distribution has no value to plot, in one line: ∂E/∂w beyond a float,
+    undefined at the point, or too many lengths to tabulate (its note says which)."""
+    from .errors import UsageError
+
+    what = f"{name}: ∂{d.target}/∂{d.source}"
+    if d.note.startswith("too "):  # every leaf has a value; the gradient is beyond a float
+        return UsageError(f"{what} is {d.note}: nothing to plot",
+                          suggestion="`pathgrad explain --top 10` shows the largest paths' "
+                                     "values")
+    if "has no value" in d.note:
+        return UsageError(f"{what}: nothing to plot: {d.note}",
+                          suggestion="give every input and param a value")
+    return UsageError(f"{what}: nothing to plot: {d.note}",
+                      suggestion="`pathgrad show` gives the path counts")
 
 
 def _step_list(text: str) -> list[int]:

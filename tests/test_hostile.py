@@ -505,6 +505,41 @@ def test_max_paths_from_the_option_or_the_environment(tmp_path: Path) -> None:
                   "not in the range x>=1; see 'cli explain --help'")
 
 
+def test_every_command_refuses_an_astronomical_count_in_a_short_line(tmp_path: Path) -> None:
+    # 2^400 paths: `exercise` printed all 121 digits (3,011 for 10,000 residual blocks)
+    layers = "".join(f"  a{i}: h{i - 1} + 1\n  b{i}: h{i - 1} - 1\n  h{i}: a{i}*b{i}\n"
+                     for i in range(1, 401))
+    spec = tmp_path / "net.yaml"
+    spec.write_text(f"params: {{w: 1}}\nnodes:\n  h0: w\n{layers}  E: h400\n")
+    for args, first in [
+        (["explain"], "Error: 'w' has ≈ 2.582·10^120 paths to 'E', more than --max-paths "
+                      "10,000"),
+        (["exercise", "-o", str(tmp_path / "sheet.md")],
+         "Error: 'w' has ≈ 2.582·10^120 paths, too many for a sheet (more than 10,000); "
+         "choose a weight nearer the loss"),
+    ]:
+        result = invoke(args[0], str(spec), "-w", "w", *args[1:])
+        check_failure(result, first)
+        assert len(result.stderr) < 300
+    assert not (tmp_path / "sheet.md").exists()
+
+
+def test_a_sheet_for_a_net_too_large_to_work_by_hand_is_refused(tmp_path: Path) -> None:
+    # 1 → 30,000 outputs took 80 s and wrote 90,000 values (parse_vary was quadratic, too)
+    from pathgrad.analyses.exercise import MAX_SHEET_NAMES
+
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("mlp: {inputs: [x], layers: [500]}\n")
+    out = tmp_path / "sheet.md"
+    names = len(pathgrad.load(spec).names)
+    assert names > MAX_SHEET_NAMES
+    check_failure(invoke("exercise", str(spec), "-w", "w1_1_1", "-o", str(out)),
+                  f"Error: the network has {names:,} names, more than {MAX_SHEET_NAMES:,} a "
+                  "problem sheet can list; a sheet is worked by hand: write one for a smaller "
+                  "net")
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(("args", "first"), [
     (["explain", "{file}"], "Error: Missing option '-w' / '--weight'; see 'cli explain --help'"),
     (["explain", "{file}", "-w", "w", "-f", "pdf"], "Error: Invalid value for '-f' / '--format'"),

@@ -328,3 +328,36 @@ def test_a_gradient_below_a_float_is_a_note_not_a_crash(tmp_path, run):
     assert result.stderr.splitlines() == [
         f"Error: tiny: ∂E/∂w is {d.note}: nothing to plot; `pathgrad explain --top 10` "
         "shows the largest paths' values"]
+
+
+@pytest.mark.parametrize(("text", "weight", "line"), [
+    ("mlp: {inputs: [x], layers: [2]}\n", "w1_1_1",
+     "Error: net: ∂E/∂w1_1_1: nothing to plot: ∂z1_1/∂w1_1_1 is undefined at the point "
+     "(x has no value); give every input and param a value"),
+    ("params: {p0: 0.1, p1: 0.2, p2: 0.3}\nnodes: {E: 'max(p0, p1, p2)'}\n", "p0",
+     "Error: net: ∂E/∂p0 is 0 at the spec's point, along every path length: no share of "
+     "it to plot; choose another --weight, or other values in the spec"),
+])
+def test_lengths_says_why_there_is_nothing_to_plot(tmp_path, run, text, weight, line):
+    spec = tmp_path / "net.yaml"
+    spec.write_text(text)
+    png = tmp_path / "lengths.png"
+    result = run("lengths", str(spec), "-w", weight, "-o", str(png))
+    assert result.exit_code == 2 and not png.exists()
+    assert result.stderr.splitlines() == [line]
+
+
+def test_a_sheet_whose_gradient_is_below_a_float_is_refused(tmp_path, run):
+    spec = tmp_path / "net.yaml"
+    spec.write_text("params: {p0: 0.1, p1: 0.2, p2: 0.3}\nnodes: {E: 'max(p0, p1, p2)'}\n")
+    png = tmp_path / "lengths.png"
+    assert run("lengths", str(spec), "-w", "p2", "-o", str(png)).exit_code == 0
+    # whatever values a sheet draws, ∂E/∂w = e^(−800) is no number to work out by hand
+    spec.write_text("params: {w: 1}\ninputs: {x: 2}\nnodes: {h: w*x, E: h*exp(-800)}\n")
+    sheet = tmp_path / "sheet.md"
+    result = run("exercise", str(spec), "-w", "w", "-o", str(sheet))
+    assert result.exit_code == 2 and not sheet.exists()
+    assert result.stderr.startswith("Error: ∂E/∂w at the drawn values (seed 0) has a value too "
+                                    "small for a float (")
+    assert result.stderr.endswith("): nothing to work out by hand; choose a weight nearer the "
+                                  "loss\n")

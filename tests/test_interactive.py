@@ -521,3 +521,18 @@ def test_import_pathgrad_does_not_load_the_widget():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_a_net_too_large_for_a_live_page_is_one_line_and_no_file(tmp_path):
+    # 1 → 2,600 outputs is 13,003 names; 1 → 30,000 ran for minutes and reached a gigabyte
+    spec = tmp_path / "wide.yaml"
+    spec.write_text("mlp: {inputs: [x], layers: [2600]}\ninputs: {x: 0.5}\n")
+    out = tmp_path / "page.html"
+    result = CliRunner().invoke(cli, ["page", str(spec), "-w", "w1_1_1", "-o", str(out)])
+    names = len(pathgrad.load(spec).names)
+    assert names > interactive.MAX_PAGE_NAMES
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr.splitlines() == [
+        f"Error: the network has {names:,} names, more than "
+        f"{interactive.MAX_PAGE_NAMES:,} a live page can hold; write a static page with "
+        "`pathgrad explain -f html -o FILE.html`, or step through a smaller net"]

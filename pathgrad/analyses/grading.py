@@ -38,6 +38,7 @@ DEFAULT_TOLERANCE = 0.01  # relative: 1 %, generous for numbers rounded to 3 dig
 ABS_FLOOR = 1e-12  # an expected 0 accepts only a given that is 0 to this
 EXPAND_TREE_LIMIT = 3_000  # larger differences go straight to the numeric test
 SIMPLIFY_TREE_LIMIT = 400  # simplify() is slow on big trees: only small ones
+COMPOSED_LIMIT = 2_000  # … and a factor's nodes are written in leaves only up to this size
 TEST_POINTS = 4
 TEST_DIGITS = 50
 SEED = 20261202
@@ -241,12 +242,7 @@ class _Judge:
             leaves = {n: (to_mpf(v) if v is not None else NoValue(f"{n} has no value"))
                       for n, v in point.items()}
             self.env = forward(net.graph.order, net.exprs, net.symbols, leaves, self.alg)
-        composed = net.compose(spec.loss) if spec.nodes else {}
-        self.subs = {net.symbols[n]: e for n, e in composed.items()
-                     if e is not net.symbols[n]}
-        for n in spec.nodes:  # nodes the loss does not use still have a meaning
-            if net.symbols[n] not in self.subs:
-                self.subs[net.symbols[n]] = net.compose(n)[n]
+        self._composed: dict[sp.Symbol, sp.Expr | None] = {}  # a node in leaves, when asked
 
     def value_at(self, expr: sp.Expr) -> float | None:
         with mpmath.workdps(DIGITS):
@@ -312,7 +308,10 @@ class _Judge:
             return False, "numeric"
         if _expandable(diff) and sp.expand(diff) == 0:
             return True, "exact"
-        leaves = diff.xreplace(self.subs)
+        subs = self._in_leaves(diff)
+        if subs is None:  # a node hundreds of operations deep in leaves: no proof is tried
+            return True, "numeric"
+        leaves = diff.xreplace(subs)
         if _expandable(leaves):
             if sp.expand(leaves) == 0:
                 return True, "exact"
@@ -320,6 +319,21 @@ class _Judge:
                     sp.simplify(leaves.rewrite(sp.exp)) == 0:
                 return True, "simplify"
         return True, "numeric"  # equal to 30 digits at every test point, not proved
+
+    def _in_leaves(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
+        """The nodes `expr` uses, each written in leaves (None: one would be too large to
+        prove anything with; composing a 20,000-link chain took sympy a minute)."""
+        names = {s.name for s in expr.free_symbols} & set(self.spec.nodes)
+        out = {}
+        for n in names:
+            sym = self.net.symbols[n]
+            if sym not in self._composed:
+                small = self.net.composed_size(n, COMPOSED_LIMIT) <= COMPOSED_LIMIT
+                self._composed[sym] = self.net.compose(n)[n] if small else None
+            if self._composed[sym] is None:
+                return None
+            out[sym] = self._composed[sym]
+        return out
 
     def counterexample(self, diff: sp.Expr) -> tuple[bool, int]:
         """Whether `diff` is clearly not 0 at one of a few random points (50 digits), and at

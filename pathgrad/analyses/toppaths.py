@@ -23,7 +23,7 @@ import mpmath
 import sympy as sp
 
 from ..calculus import Network
-from ..errors import UsageError
+from ..errors import UsageError, count_text
 from ..graph import between, relevant_children
 from ..numeric.evaluate import to_mpf
 from ..numeric.exact import divide, exact_text, is_zero, plus, times
@@ -101,7 +101,7 @@ def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object]
             raise UsageError(f"cannot rank the paths from '{weight}': {why}", None,
                              _hint(spec, leaf_values))
         zeros = {(n, c) for n in nodes for c in kids[n] if is_zero(pv.exact_partials[(n, c)])}
-        with progress.task(f"top {k} of {count:,} paths", len(nodes)) as task:
+        with progress.task(f"top {k} of {count_text(count)} paths", len(nodes)) as task:
             best = _k_best(graph.order, nodes, kids, pv, zeros, k, task)
         exact, mass, nonzero = _totals(nodes, kids, pv, zeros)
         found = [_walk(weight, i, best) for i in range(len(best[weight]))]

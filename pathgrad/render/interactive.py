@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     from ..spec import Spec
 
 __all__ = ["Live", "build", "page", "fragment", "model_js", "script", "style", "slider_range",
-           "default_weight", "script_json", "MAX_LABELLED_EDGES"]
+           "default_weight", "script_json", "MAX_LABELLED_EDGES", "MAX_PAGE_NAMES"]
+
+MAX_PAGE_NAMES = 10_000  # a page holds every name's formula and slider: 150,000 took minutes
 
 MAX_LABELLED_EDGES = 40  # more edges than this: no number on each edge (the picture would blur)
 
@@ -202,6 +204,11 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
     if explanation is not None:
         spec, weight = explanation.spec, explanation.weight
     check_weight(spec, weight)
+    if len(spec.names) > MAX_PAGE_NAMES:  # every name's expression and slider is in the page
+        raise LimitError(f"the network has {len(spec.names):,} names, more than "
+                         f"{MAX_PAGE_NAMES:,} a live page can hold", None,
+                         "write a static page with `pathgrad explain -f html -o FILE.html`, "
+                         "or step through a smaller net")
     leaf_values = explanation.values if explanation is not None else apply_values(spec, values)
     net = network or (explanation.network if explanation is not None else None) \
         or Network(spec, spec.graph)
