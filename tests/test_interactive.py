@@ -536,3 +536,19 @@ def test_a_net_too_large_for_a_live_page_is_one_line_and_no_file(tmp_path):
         f"Error: the network has {names:,} names, more than "
         f"{interactive.MAX_PAGE_NAMES:,} a live page can hold; write a static page with "
         "`pathgrad explain -f html -o FILE.html`, or step through a smaller net"]
+
+
+def test_a_saturated_tanh_and_sigmoid_keep_their_value_in_the_page(open_page, tmp_path):
+    # in doubles tanh(45) is 1.0 and 1 − tanh(45)² is 0: the page showed ∂E/∂w = 0 where
+    # explain (exact) shows 4.4·10⁻³⁷; a double holds that number, so the page must too
+    spec_file = tmp_path / "saturated.yaml"
+    spec_file.write_text("params: {w: 1}\ninputs: {x: 45}\n"
+                         "nodes: {h: tanh(w*x), s: sigmoid(2*w*x), E: 3*h + s}\n")
+    page = open_page(spec_file, "w")
+    want = _cli("explain", str(spec_file), "--weight", "w", "--format", "json")
+    got = _page_numbers(page)
+    values = [_number(v) for _, v in got["rows"]]
+    assert len(values) == len(want["paths"]) == 2
+    for v, path in zip(values, want["paths"]):
+        assert 0 < path["value"] < 1e-30 and abs(v - path["value"]) <= 1e-9 * path["value"]
+    assert abs(_number(got["gradient"]) - want["value"]) <= 1e-9 * want["value"]

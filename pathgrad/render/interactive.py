@@ -138,14 +138,24 @@ def model_js(network: Network, slots: Mapping[str, int],
     p[k] = ∂v/∂u of edge k; every line printed by JSPrinter and checked token by token."""
     import sympy as sp
 
+    from ..calculus import sigmoid
+
     printer = JSPrinter({network.symbols[n]: f"v[{i}]" for n, i in slots.items()})
     lines = ["function (v, p, pg) {", '"use strict";']
+    # 1 − h² and 1 − a of a saturated tanh or σ are 0 in doubles (tanh(45) is 1.0) although
+    # the partial is 4.9·10⁻³⁹: the page computes them as σ's of the argument, as numeric.points
+    stable: dict[sp.Basic, sp.Basic] = {}
     for n in network.graph.order:
         if n in network.exprs:
             lines.append(f"v[{slots[n]}] = {check(printer.doprint(network.exprs[n]))};")
+            e, y = network.exprs[n], network.symbols[n]
+            if isinstance(e, sp.tanh):
+                stable[1 - y**2] = 4 * sigmoid(2 * e.args[0]) * sigmoid(-2 * e.args[0])
+            elif isinstance(e, sigmoid):
+                stable[1 - y] = sigmoid(-e.args[0])
     for k, (u, v) in enumerate(edges):
         partial = network.local_partial(u, v)
-        code = printer.doprint(sp.sympify(partial))
+        code = printer.doprint(sp.sympify(partial).xreplace(stable))
         lines.append(f"p[{k}] = {check(code)};")
     lines.append("}")
     return "\n".join(lines)
