@@ -361,3 +361,13 @@ def test_a_sheet_whose_gradient_is_below_a_float_is_refused(tmp_path, run):
                                     "small for a float (")
     assert result.stderr.endswith("): nothing to work out by hand; choose a weight nearer the "
                                   "loss\n")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1024])
+def test_complex_step_drops_values_only_after_their_last_use(chunk):
+    # h1 is used again three nodes on, a by the last node: dropping either too early breaks it
+    spec = pathgrad.load("params: {a: 0.3, b: -0.7, c: 1.1}\nnodes:\n  h1: a*b\n"
+                         "  h2: sin(h1) + c\n  h3: h2*h1 + a\n  E: h3^2 + h1 + a*c\n")
+    got = complex_step(spec, spec.values(), ["a", "b", "c"], chunk=chunk)
+    for p in "abc":
+        assert got[p] == pytest.approx(backprop(spec, p).value, rel=1e-12, abs=0)
