@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import pathgrad
@@ -85,6 +85,9 @@ def equal(a: sp.Expr, b: sp.Expr) -> bool:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
+# found by a random seed in the fresh-clone run: the MathML of [p0 < 0] had a bare <
+@example("inputs: {x0: 0.5}\nparams: {p0: 0.3, p1: -0.7}\nnodes:\n  h0: relu(p0 - p0 - p0)\n"
+         "  E: (h0 - x0)^2\nloss: E\n")
 def test_every_format_prints_every_local_partial_and_it_reads_back(text):
     spec = pathgrad.load(text)
     net = Network(spec)

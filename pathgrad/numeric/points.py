@@ -91,12 +91,16 @@ def point_values(spec: Spec, leaf_values: Mapping[str, Fraction | None],
     known = _forward_done(spec, leaf_values) if algebra is None else None
     if known is not None:  # every value is known: only the partials asked for are swept
         env = dict(known)
+        swept = _LAST[4]  # … and those an earlier call swept are taken as they are
         for n in graph.order[:stop]:
             if n in want and n in spec.nodes:
-                _, grads = _sweep(spec.nodes[n], env, alg, True)
+                grads = swept.get(n)
+                if grads is None:
+                    grads = swept[n] = _sweep(spec.nodes[n], env, alg, True)[1]
                 for u in graph.deps(n):
                     partials[(u, n)] = grads.get(u, zero)
         return PointValues(env, partials)
+    swept: dict[str, dict[str, Any]] = {}
     env = exact_leaves(leaf_values) if algebra is None else leaf_numbers(spec, leaf_values)
     nodes = graph.node_order
     for n in nodes[:max(stop - (len(graph.order) - len(nodes)), 0)]:
@@ -105,15 +109,17 @@ def point_values(spec: Spec, leaf_values: Mapping[str, Fraction | None],
             continue
         value, grads = _sweep(spec.nodes[n], env, alg, True)
         env[n] = value
+        swept[n] = grads
         for u in graph.deps(n):
             partials[(u, n)] = grads.get(u, zero)
     if algebra is None and stop == len(graph.order):
-        _LAST[:] = [spec, dict(leaf_values), mpmath.mp.dps, dict(env)]
+        _LAST[:] = [spec, dict(leaf_values), mpmath.mp.dps, dict(env), swept]
     return PointValues(env, partials)
 
 
-# the last exact forward pass through a whole spec: explain, its path-length table and
-# --top each need one at the same point, and on a 300k-param net each takes seconds
+# the last exact forward pass through a whole spec, and the nodes' partials it swept: explain,
+# its path-length table and --top each need one at the same point, and on a 300k-param net
+# (or a 20,000-link chain) each takes seconds
 _LAST: list[Any] = []
 
 

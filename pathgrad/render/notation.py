@@ -419,14 +419,17 @@ _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 
 
 def _xml_safe(markup: str) -> str:
-    """Named entities (&ExponentialE;) are not XML: write the characters themselves."""
+    """Named entities (&ExponentialE;) are not XML: write the characters themselves; a bare
+    < is escaped."""
     def sub(m: re.Match[str]) -> str:
         if m.group(1) in ("amp", "lt", "gt", "quot", "apos"):
             return m.group(0)
         ch = _html.unescape(m.group(0))
         return _html.escape(ch) if ch != m.group(0) else "?"
 
-    return _ENTITY.sub(sub, markup).replace("<mo>-</mo>", "<mo>−</mo>")
+    # sympy's doprint writes text unescaped: the step [p < 0] came out as <mo><</mo>
+    return _ENTITY.sub(sub, markup).replace("<mo>-</mo>", "<mo>−</mo>") \
+        .replace("<mo><</mo>", "<mo>&lt;</mo>")
 
 
 class MathMLPrinter(MathMLPresentationPrinter):
