@@ -50,6 +50,7 @@ __all__ = [
     "MAX",
     "MIN",
     "EngineError",
+    "LARGE_NODE",
 ]
 
 
@@ -920,6 +921,7 @@ class Network:
             _Ordered(self.graph.order, spec.nodes),
             lambda n: to_sympy(spec.nodes[n], self.symbols))
         self.se_symbols: Mapping[str, Any] = _Lazy(_Names(spec), se.Symbol)
+        self._se_plain: dict[str, Any] = {}
         self._partials: dict[tuple[str, str], sp.Expr] = {}
         self._terms: dict[str, dict[sp.Symbol, list[sp.Expr]]] = {}
         self._constant_nodes: list[str] | None = None
@@ -936,11 +938,18 @@ class Network:
             self._partials[key] = rewrite(raw, self._table_for(v)) if raw.args else raw
         return self._partials[key]
 
+    def se_expression(self, v: str) -> Any:
+        """Node v's expression in symengine, in the network's names (converted once: a loss
+        summing 30,000 outputs takes half a second, and the partial and the proof need it)."""
+        if v not in self._se_plain:
+            self._se_plain[v] = to_symengine(self.spec.nodes[v], self.se_symbols)
+        return self._se_plain[v]
+
     def _large_partial(self, u: str, v: str) -> sp.Expr:
         """∂v/∂u for a node with a huge expression (a loss summing 30,000 outputs): symengine
         differentiates it (sympy would spend seconds just building the sum) and v's own
         expression inside the result becomes v, before the small result comes back to sympy."""
-        expr = to_symengine(self.spec.nodes[v], self.se_symbols)
+        expr = self.se_expression(v)
         raw = symengine_derivative(expr, self.se_symbols[u])
         raw = raw.xreplace({expr: self.se_symbols[v]})
         return from_symengine(raw, self.symbols)

@@ -97,3 +97,22 @@ def test_json_says_the_direct_derivative_is_in_node_names(tmp_path):
     direct = sp.sympify(data["direct"], locals=names)
     term = sp.sympify(data["paths"][0]["term"], locals=names)
     assert sp.simplify(direct - term) == 0
+
+
+def test_a_loss_too_large_for_sympy_is_converted_once_and_proved_in_the_cone():
+    # 1 → 2,000 outputs: E sums 2,000 squares (more than LARGE_NODE AST nodes), so its local
+    # partial and the proof both take E from Network.se_expression; in the proof a1_1 is put
+    # back as its composed expression (without it ∂E/∂w1_1_1 would be 0 and not verified)
+    from pathgrad.analyses.backprop import backprop
+    from pathgrad.calculus import LARGE_NODE
+    from pathgrad.spec import grammar as g
+    from pathgrad.verify.proof import FULL_COMPOSE_LIMIT, _operations
+
+    targets = ", ".join(f"y{j}: {j / 1000}" for j in range(1, 2001))
+    spec = load(f"mlp: {{inputs: [x], layers: [2000]}}\ninputs: {{x: 0.5, {targets}}}\n")
+    assert g.size(spec.nodes[spec.loss]) > LARGE_NODE
+    assert _operations(Network(spec), spec.loss) > FULL_COMPOSE_LIMIT  # the cone proof
+    ex = explain(spec, "w1_1_1")
+    assert ex.verified and ex.verification.method != "finite-difference"
+    assert ex.value == pytest.approx(backprop(spec, "w1_1_1").value, rel=1e-12, abs=0)
+    assert ex.network.se_expression(spec.loss) is ex.network.se_expression(spec.loss)

@@ -24,6 +24,7 @@ import symengine as se
 import sympy as sp
 
 from ..calculus import (
+    LARGE_NODE,
     EngineError,
     Network,
     from_symengine,
@@ -230,7 +231,12 @@ def _prove_in_cone(net: Network, weight: str, sum_names: sp.Expr) -> Proof:
             if u not in env and u not in inside:
                 env[u] = se_sym[u]
                 free.append(u)
-        env[n] = to_symengine(nodes[n], env)
+        if g.size(nodes[n]) > LARGE_NODE:  # the loss of 30,000 outputs: converted once
+            subs = {se_sym[u]: env[u] for u in net.graph.deps(n) if env[u] is not se_sym[u]}
+            plain = net.se_expression(n)
+            env[n] = plain.xreplace(subs) if subs else plain
+        else:
+            env[n] = to_symengine(nodes[n], env)
     memo: dict[Any, sp.Basic] = {}
     try:
         derivative_se = symengine_derivative(env[loss], se_sym[weight])
