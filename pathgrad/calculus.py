@@ -51,6 +51,7 @@ __all__ = [
     "MIN",
     "EngineError",
     "LARGE_NODE",
+    "ONE_MINUS",
 ]
 
 
@@ -127,6 +128,10 @@ class softplus(sp.Function):  # noqa: N801
 
 _FDIFF = (sigmoid, relu, softplus, sp.tanh, sp.exp)  # f(x): sympy.diff gives f.fdiff(1)
 _ONE_ARG = (*_FDIFF, sp.sin, sp.cos)  # … and for a term f(x) of a sum, the same
+# 1 − tanh(z)² and 1 − σ(z) as products of σ: the same numbers, but 1 − y loses every digit
+# where the function saturates (tanh(45) is 1 at 30 digits, and 1.0 in a double)
+ONE_MINUS = {sp.tanh: lambda z: 4 * sigmoid(2 * z) * sigmoid(-2 * z),
+             sigmoid: lambda z: sigmoid(-z)}
 # sin′ and cos′ of a name, without cos's and sin's eval (50 µs each: 20,000 chain links take
 # a second); the objects fdiff builds (tests compare them)
 _OF_A_NAME = {sp.sin: lambda x: sp.cos(x, evaluate=False),

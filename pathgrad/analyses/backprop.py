@@ -168,10 +168,10 @@ def backprop(spec: Spec, weight: str, values: Mapping[str, object] | None = None
     else:
         mults = edges - len(parents[loss])  # δ_loss = 1
         adds = sum(max(len(kids[n]) - 1, 0) for n in nodes[:-1])
-    note = _why(value)
+    shown, note = _shown(value)
     return Backprop(
         spec=spec, weight=weight, loss=loss, mode=mode, steps=tuple(steps),
-        value=_float(value), path_count=count,
+        value=shown, path_count=count,
         path_sum=None if path_sum is None else _float(path_sum), listed=path_sum is not None,
         multiplications=mults, additions=adds, listing_multiplications=list_mults,
         listing_additions=list_adds, note=note, values=leaf_values)
@@ -181,14 +181,9 @@ def _float(x: Any) -> float | None:
     return as_float(within_float(x))
 
 
-def _why(x: Any) -> str | None:
-    """Why a value is shown as None: undefined, too large for a float, or a nonzero too small
-    for one (a δ of −7·10⁻⁴²⁴ is not 0), as explain says."""
-    return _shown(x)[1]
-
-
 def _shown(x: Any) -> tuple[float | None, str | None]:
-    """The float a row shows, and why there is none (`_float` and `_why` in one step)."""
+    """The float a row shows, and why there is none: undefined, too large for a float, or a
+    nonzero too small for one (a δ of −7·10⁻⁴²⁴ is not 0), as explain says."""
     x = within_float(x)
     return (None, x.reason) if isinstance(x, NoValue) else (as_float(x), None)
 

@@ -323,7 +323,7 @@ class _Judge:
     def _in_leaves(self, expr: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
         """The nodes `expr` uses, each written in leaves (None: one would be too large to
         prove anything with; composing a 20,000-link chain took sympy a minute)."""
-        names = {s.name for s in expr.free_symbols} & set(self.spec.nodes)
+        names = {s.name for s in expr.free_symbols if s.name in self.spec.nodes}
         out = {}
         for n in names:
             sym = self.net.symbols[n]

@@ -25,7 +25,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from ..calculus import partial, sigmoid, to_sympy
+from ..calculus import ONE_MINUS, partial, sigmoid, to_sympy
 from ..spec import Spec
 from ..spec import grammar as g
 from .evaluate import Algebra, NoValue, Program, to_mpf
@@ -198,11 +198,11 @@ def _rule(key: tuple) -> Rule:
     return Program(f, xs), derivs
 
 
-# σ′ = y(1 − y) and tanh′ = 1 − y² lose every digit where the function saturates (1 − y is
-# 0 at 30 digits for y = σ(80)): the same numbers as products of σ, each accurate and positive
+# σ′ = y(1 − y) and tanh′ = 1 − y² with 1 − y written as calculus.ONE_MINUS writes it (1 − y
+# is 0 at 30 digits for y = σ(80)): each factor accurate and positive
 _WITHOUT_CANCELLATION = {
-    "sigmoid": lambda x: sigmoid(x) * sigmoid(-x),
-    "tanh": lambda x: 4 * sigmoid(2 * x) * sigmoid(-2 * x),
+    "sigmoid": lambda x: sigmoid(x) * ONE_MINUS[sigmoid](x),
+    "tanh": ONE_MINUS[sp.tanh],
 }
 
 

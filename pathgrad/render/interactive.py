@@ -138,7 +138,7 @@ def model_js(network: Network, slots: Mapping[str, int],
     p[k] = ∂v/∂u of edge k; every line printed by JSPrinter and checked token by token."""
     import sympy as sp
 
-    from ..calculus import sigmoid
+    from ..calculus import ONE_MINUS, sigmoid
 
     printer = JSPrinter({network.symbols[n]: f"v[{i}]" for n, i in slots.items()})
     lines = ["function (v, p, pg) {", '"use strict";']
@@ -150,9 +150,9 @@ def model_js(network: Network, slots: Mapping[str, int],
             lines.append(f"v[{slots[n]}] = {check(printer.doprint(network.exprs[n]))};")
             e, y = network.exprs[n], network.symbols[n]
             if isinstance(e, sp.tanh):
-                stable[1 - y**2] = 4 * sigmoid(2 * e.args[0]) * sigmoid(-2 * e.args[0])
+                stable[1 - y**2] = ONE_MINUS[sp.tanh](e.args[0])
             elif isinstance(e, sigmoid):
-                stable[1 - y] = sigmoid(-e.args[0])
+                stable[1 - y] = ONE_MINUS[sigmoid](e.args[0])
     for k, (u, v) in enumerate(edges):
         partial = network.local_partial(u, v)
         code = printer.doprint(sp.sympify(partial).xreplace(stable))
