@@ -178,6 +178,39 @@ def test_big_net_is_grouped_and_checked_by_complex_step():
     assert len(dom.getElementsByTagName("tr")) < 40
 
 
+def test_a_grouped_table_says_which_entries_have_no_value_in_every_format():
+    # 250 params in one group; ∂E/∂p0 = e^(−800) is too small for a float: the row's range
+    # leaves it out, so each format says so under the table (it showed only the range)
+    n = 250
+    params = ", ".join(f"p{i}: {i / 10 + 0.1}" for i in range(n))
+    terms = " + ".join(f"p{i}^2" for i in range(1, n))
+    gr = gradient(load(f"params: {{{params}}}\nnodes: {{E: 'p0*exp(-800) + {terms}'}}\n"))
+    reason = gr.notes["p0"]
+    assert gr.gradient["p0"] is None and reason.startswith("too small for a float (3.66787e-348")
+    assert list(gr.notes) == ["p0"]  # the oracle: exactly one entry has no value
+    from rich.console import Console
+
+    from pathgrad.render import gradient_table
+
+    console = Console(width=120, record=True, file=open("/dev/null", "w"), color_system=None)
+    console.print(gradient_table.gradient(gr))
+    lines = console.export_text().splitlines()
+    want = f"p*: 1 of 250 with no value (p0: {reason})"
+    assert want in lines
+    row = next(line for line in lines if line.startswith("p* "))
+    lo, hi = (float(x) for x in row.split()[2::2][:2])
+    assert (lo, hi) == (min(2 * (i / 10 + 0.1) for i in range(1, n)), 2 * ((n - 1) / 10 + 0.1))
+    assert f"- {want.replace('*', chr(92) + '*')}" in gradient_markdown.render(gr).splitlines()
+    assert rf"\par p*: 1 of 250 with no value (p0: {reason})" in gradient_latex.render(gr)
+    dom = xml.dom.minidom.parseString(gradient_html.render(gr))
+    notes = [p.firstChild.data for p in dom.getElementsByTagName("p")
+             if p.getAttribute("class") == "note"]
+    assert want in notes
+    # ungrouped, LaTeX's cell gives the reason (it printed ---), as the other formats do
+    small = gradient(load("params: {w: 1, v: 2}\nnodes: {E: 'w*exp(-800) + v^2'}\n"))
+    assert rf"$w$ & $1$ & {small.notes['w']} & 1 \\" in gradient_latex.render(small)
+
+
 SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 

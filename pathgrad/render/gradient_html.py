@@ -31,11 +31,13 @@ def _gradient_table(gr: Gradient) -> list[str]:
                "<thead>" + _row(["params", "how many", f"∂{loss}/∂p from … to",
                                  f"largest |∂{loss}/∂p|", f"paths to {loss}"], head=True)
                + "</thead><tbody>"]
-        for g in gt.param_groups(gr):
+        groups = gt.param_groups(gr)
+        for g in groups:
             top = "—" if g.top is None else f"{esc(gt.number(g.top_value))} ({esc(g.top)})"
             out.append(_row([esc(g.pattern), f"{g.count:,}", esc(gt.span(g.low, g.high, 9)), top,
                              esc(gt.count_span(g.paths_low, g.paths_high))]))
-        return [*out, "</tbody></table>"]
+        return [*out, "</tbody></table>",
+                *(f'<p class="note">{esc(line)}</p>' for line in gt.missing_notes(groups))]
     out = ["<table>", "<thead>" + _row(["param", "value", f"∂{loss}/∂param",
                                         f"paths to {loss}"], head=True) + "</thead><tbody>"]
     for p in gr.spec.params:

@@ -12,6 +12,7 @@ from .gradient_table import (
     _shown_steps,
     count_span,
     is_grouped,
+    missing_notes,
     param_groups,
 )
 from .texmath import TexNotation
@@ -23,13 +24,20 @@ def _num(x: float | None, digits: int = 9) -> str:
     return "---" if x is None else f"${tm.number(x, digits)}$"
 
 
+def _cell(gr: Gradient, p: str) -> str:
+    """∂loss/∂p, or why it has none ('too small for a float (…)'), as the other formats."""
+    g = gr.gradient.get(p)
+    return _num(g) if g is not None or p not in gr.notes else tm.prose(gr.notes[p])
+
+
 def _gradient_table(gr: Gradient, tex: TexNotation) -> str:
     loss = tex.name(gr.loss)
     if is_grouped(gr):  # as `show`: one row per name pattern
         rows = [r"\begin{tabular}{lrrrr}", r"\hline",
                 rf"params & how many & $\partial {loss}/\partial p$ from \dots{{}} to & "
                 rf"largest $|\partial {loss}/\partial p|$ & paths to ${loss}$ \\", r"\hline"]
-        for g in param_groups(gr):
+        groups = param_groups(gr)
+        for g in groups:
             lo_hi = "---" if g.low is None else (  # 4 digits, as the terminal: it fits A4
                 _num(g.low, 4) if g.low == g.high else
                 rf"{_num(g.low, 4)} \dots{{}} {_num(g.high, 4)}")
@@ -38,6 +46,7 @@ def _gradient_table(gr: Gradient, tex: TexNotation) -> str:
                         rf"{tm.text(count_span(g.paths_low, g.paths_high))} \\")
         rows += [r"\hline", r"\end{tabular}", "",
                  tm.prose(f"{len(gr.spec.params):,} {GROUPED_NOTE}.")]
+        rows += [f"\\par {tm.prose(line)}" for line in missing_notes(groups)]
         return "\n".join(rows) + "\n"
     rows = [r"\begin{tabular}{lrrr}", r"\hline",
             rf"param $p$ & value & $\partial {loss}/\partial p$ & paths to ${loss}$ \\",
@@ -45,7 +54,7 @@ def _gradient_table(gr: Gradient, tex: TexNotation) -> str:
     for p in gr.spec.params:
         v = gr.values.get(p)
         rows.append(rf"${tex.name(p)}$ & {_num(None if v is None else float(v))} & "
-                    rf"{_num(gr.gradient.get(p))} & {gr.paths.get(p, 0):,} \\")
+                    rf"{_cell(gr, p)} & {gr.paths.get(p, 0):,} \\")
     rows += [r"\hline", r"\end{tabular}"]
     return "\n".join(rows) + "\n"
 

@@ -10,6 +10,7 @@ from .gradient_table import (
     _shown_steps,
     count_span,
     is_grouped,
+    missing_notes,
     number,
     param_groups,
     span,
@@ -25,11 +26,13 @@ def _table(gr: Gradient, loss: str) -> list[str]:
         out = [f"{len(gr.spec.params):,} {text(GROUPED_NOTE)}:", "",
                f"| params | how many | ∂{loss}/∂p from … to | largest \\|∂{loss}/∂p\\| | "
                f"paths to {loss} |", "|:--|--:|--:|--:|--:|"]
-        for g in param_groups(gr):
+        groups = param_groups(gr)
+        for g in groups:
             top = "—" if g.top is None else f"{number(g.top_value)} ({cell(g.top)})"
             out.append(f"| {cell(g.pattern)} | {g.count:,} | {span(g.low, g.high, 9)} | {top} | "
                        f"{count_span(g.paths_low, g.paths_high)} |")
-        return out
+        missing = missing_notes(groups)
+        return [*out, *([""] + [f"- {text(line)}" for line in missing] if missing else [])]
     out = [f"| param | value | ∂{loss}/∂param | paths to {loss} |", "|:--|--:|--:|--:|"]
     for p in gr.spec.params:
         v = gr.values.get(p)

@@ -15,8 +15,8 @@ from .formats import count as big
 from .formats import number as _number
 from .overview import MAX_ROWS, pattern_of
 
-__all__ = ["gradient", "number", "param_groups", "is_grouped", "ParamGroup", "span",
-           "count_span", "MAX_STEP_COLUMNS", "MAX_STEP_ROWS", "DIGITS"]
+__all__ = ["gradient", "number", "param_groups", "missing_notes", "is_grouped", "ParamGroup",
+           "span", "count_span", "MAX_STEP_COLUMNS", "MAX_STEP_ROWS", "DIGITS"]
 
 DIGITS = 9  # as Mazur's worked example prints its numbers: 0.358916480
 
@@ -90,6 +90,8 @@ class ParamGroup:
     top_value: float | None
     paths_low: int
     paths_high: int
+    missing: int = 0  # entries with no value (undefined, or beyond or below a float)
+    why: str | None = None  # the first such entry's param and reason: 'w1_3_1: too small …'
 
 
 def is_grouped(gr: Gradient) -> bool:
@@ -108,11 +110,20 @@ def param_groups(gr: Gradient) -> list[ParamGroup]:
         vals = [gr.gradient[p] for p in names if gr.gradient.get(p) is not None]
         top = max(names, key=lambda p: abs(gr.gradient.get(p) or 0.0)) if vals else None
         counts = [gr.paths.get(p, 0) for p in names]
+        without = [p for p in names if gr.gradient.get(p) is None]
+        why = f"{without[0]}: {gr.notes.get(without[0], 'no value')}" if without else None
         out.append(ParamGroup(names[0] if len(names) == 1 else pattern, len(names),
                               min(vals) if vals else None, max(vals) if vals else None, top,
                               abs(gr.gradient[top] or 0.0) if top else None, min(counts),
-                              max(counts)))
+                              max(counts), len(without), why))
     return out
+
+
+def missing_notes(groups: list[ParamGroup]) -> list[str]:
+    """One line for each group with entries that have no value, which its row's range leaves
+    out (or shows as —): how many, and the first one's reason, as the JSON's notes give it."""
+    return [f"{g.pattern}: {g.missing:,} of {g.count:,} with no value ({g.why})"
+            for g in groups if g.missing]
 
 
 def span(lo: float | None, hi: float | None, digits: int = 4) -> str:
@@ -137,12 +148,13 @@ def _grouped(gr: Gradient) -> RenderableType:
     table.add_column(f"∂{gr.loss}/∂p from … to", justify="right")
     table.add_column("largest |∂E/∂p|".replace("E", gr.loss), justify="right")
     table.add_column(f"paths to {gr.loss}", justify="right")
-    for g in param_groups(gr):
+    groups = param_groups(gr)
+    for g in groups:
         largest = "—" if g.top is None else f"{number(g.top_value, 4)} ({g.top})"
         table.add_row(g.pattern, f"{g.count:,}", span(g.low, g.high), largest,
                       count_span(g.paths_low, g.paths_high))
     note = Text(f"{len(gr.spec.params):,} {GROUPED_NOTE}", style="dim")
-    return Group(note, table)
+    return Group(note, table, *(Text(line, style="yellow") for line in missing_notes(groups)))
 
 
 def _verdict(gr: Gradient) -> RenderableType:
