@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import xml.dom.minidom
 
 import mpmath
 import pytest
 import sympy as sp
+from exporthelp import need
 from hypothesis import HealthCheck, assume, given, settings
 from mlp_oracle import d_param, forward, mlp_specs, smallest_z, values_of
 from randomnets import networks
@@ -178,13 +180,18 @@ def test_big_net_is_grouped_and_checked_by_complex_step():
     assert len(dom.getElementsByTagName("tr")) < 40
 
 
-def test_a_grouped_table_says_which_entries_have_no_value_in_every_format():
-    # 250 params in one group; ∂E/∂p0 = e^(−800) is too small for a float: the row's range
-    # leaves it out, so each format says so under the table (it showed only the range)
-    n = 250
+def one_too_small(n: int = 250) -> str:
+    """n params in one group (p*); ∂E/∂p0 = e^(−800) is too small for a float."""
     params = ", ".join(f"p{i}: {i / 10 + 0.1}" for i in range(n))
     terms = " + ".join(f"p{i}^2" for i in range(1, n))
-    gr = gradient(load(f"params: {{{params}}}\nnodes: {{E: 'p0*exp(-800) + {terms}'}}\n"))
+    return f"params: {{{params}}}\nnodes: {{E: 'p0*exp(-800) + {terms}'}}\n"
+
+
+def test_a_grouped_table_says_which_entries_have_no_value_in_every_format():
+    # the row's range leaves p0 out, so each format says so under the table (it showed only
+    # the range)
+    n = 250
+    gr = gradient(load(one_too_small(n)))
     reason = gr.notes["p0"]
     assert gr.gradient["p0"] is None and reason.startswith("too small for a float (3.66787e-348")
     assert list(gr.notes) == ["p0"]  # the oracle: exactly one entry has no value
@@ -209,6 +216,18 @@ def test_a_grouped_table_says_which_entries_have_no_value_in_every_format():
     # ungrouped, LaTeX's cell gives the reason (it printed ---), as the other formats do
     small = gradient(load("params: {w: 1, v: 2}\nnodes: {E: 'w*exp(-800) + v^2'}\n"))
     assert rf"$w$ & $1$ & {small.notes['w']} & 1 \\" in gradient_latex.render(small)
+
+
+def test_the_compiled_latex_prints_two_hyphens_as_typed(tmp_path):
+    # TeX turns -- into an en dash: the grouped note's --format json printed as –format json
+    pdflatex, pdftotext = need("pdflatex"), need("pdftotext")
+    (tmp_path / "g.tex").write_text(gradient_latex.render(gradient(load(one_too_small()))))
+    subprocess.run([pdflatex, "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape",
+                    "g.tex"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    subprocess.run([pdftotext, "g.pdf"], cwd=tmp_path, check=True, timeout=60)
+    shown = " ".join((tmp_path / "g.txt").read_text().split())
+    assert "--format json lists every one" in shown and "–" not in shown
+    assert "p*: 1 of 250 with no value (p0: too small for a float (3.66787e-348))" in shown
 
 
 SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")

@@ -84,8 +84,10 @@ def math_chars(tex: str) -> str:
 def text(s: str) -> str:
     """Plain text for LaTeX's text mode: specials escaped, common Unicode spelled out."""
     out = []
-    for ch in s:
-        if ch in _TEXT_SPECIAL:
+    for i, ch in enumerate(s):
+        if ch == "-" and i and s[i - 1] == "-":
+            out.append("{}-")  # TeX makes -- an en dash: --format json would print as –format
+        elif ch in _TEXT_SPECIAL:
             out.append(_TEXT_SPECIAL[ch])
         elif ch in _UNICODE_TEXT:
             out.append(_UNICODE_TEXT[ch])
