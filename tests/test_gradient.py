@@ -213,6 +213,9 @@ def test_a_grouped_table_says_which_entries_have_no_value_in_every_format():
     notes = [p.firstChild.data for p in dom.getElementsByTagName("p")
              if p.getAttribute("class") == "note"]
     assert want in notes
+    # a group of one param (its pattern is its name) does not say the name twice
+    alone = gradient_table.ParamGroup("q", 1, None, None, None, None, 1, 1, 1, f"q: {reason}")
+    assert gradient_table.missing_notes([alone]) == [f"q: {reason}"]
     # ungrouped, LaTeX's cell gives the reason (it printed ---), as the other formats do
     small = gradient(load("params: {w: 1, v: 2}\nnodes: {E: 'w*exp(-800) + v^2'}\n"))
     assert rf"$w$ & $1$ & {small.notes['w']} & 1 \\" in gradient_latex.render(small)

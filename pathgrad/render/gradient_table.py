@@ -123,7 +123,7 @@ def missing_notes(groups: list[ParamGroup]) -> list[str]:
     """One line for each group with entries that have no value, which its row's range leaves
     out (or shows as —): how many, and the first one's reason, as the JSON's notes give it."""
     return [f"{g.pattern}: {g.missing:,} of {g.count:,} with no value ({g.why})"
-            for g in groups if g.missing]
+            if g.count > 1 else str(g.why) for g in groups if g.missing]  # one: 'w: too small …'
 
 
 def span(lo: float | None, hi: float | None, digits: int = 4) -> str:
