@@ -31,6 +31,7 @@ def wide(n: int) -> str:
 
 
 CASES = {
+    # the cases: refused at once by PATHGRAD_MAX_NODES (10,000)
     "residual 10,000 blocks": ("residual: {input: x, blocks: 10000}\ninputs: {x: 0.5, y: 1}\n",
                                "w1"),
     "mlp 1 → 30,000 outputs": ("mlp: {inputs: [x], layers: [30000]}\n", "w1_1_1"),
@@ -39,6 +40,12 @@ CASES = {
     "chain of 5,000 (weight v, next to the loss)": (chain(5000), "v"),
     "chain of 5,000 (weight w, 5,001 edges away)": (chain(5000), "w"),
     "chain of 20,000 (weight w)": (chain(20000), "w"),
+    # the largest specs the default limits let through: 10,000 nodes, a path of 2,000 edges
+    "residual 3,333 blocks (10,000 nodes)": (
+        "residual: {input: x, blocks: 3333}\ninputs: {x: 0.5, y: 1}\n", "w1"),
+    "mlp 1 → 4,999 outputs (9,999 nodes)": ("mlp: {inputs: [x], layers: [4999]}\n", "w1_1_1"),
+    "chain of 9,999 (weight w, 10,000 nodes)": (chain(9999), "w"),
+    "chain of 1,999 (weight w, 2,000 edges away)": (chain(1999), "w"),
 }
 COMMANDS = {
     "show": ["show"],
@@ -77,7 +84,7 @@ def main() -> None:
             path = Path(tmp) / "spec.yaml"
             path.write_text(text)
             for command, shape in COMMANDS.items():
-                if command in WHOLE_NET and "chain" in name and "weight v" not in name:
+                if command in WHOLE_NET and "chain of 5,000 (weight w" in name:
                     continue  # the same spec as the row above
                 args = [shape[0], str(path)]
                 if len(shape) > 1:

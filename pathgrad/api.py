@@ -43,17 +43,19 @@ def explain(spec: str | os.PathLike[str] | Spec, weight: str,
             values: Mapping[str, object] | None = None, *,
             max_paths: int = DEFAULT_MAX_PATHS,
             verify_timeout: float | None = DEFAULT_VERIFY_TIMEOUT,
-            progress: Reporter | None = None) -> Explanation:
+            limits: Limits | None = None, progress: Reporter | None = None) -> Explanation:
     """∂loss/∂weight as the sum over every path from `weight` to the loss, verified.
 
     `spec` is a Spec, a path or YAML text; `values` overrides inputs and params (name →
-    number); `max_paths` refuses to list more paths (LimitError); past `verify_timeout`
-    seconds (None: no limit) sympy.diff is stopped and the sum is checked by finite
-    differences; `progress` receives progress reports (default: none).
+    number); `max_paths` refuses to list more paths (LimitError), and so do `limits`
+    (default: Limits.from_env()) a path too long or too many factors to write out; past
+    `verify_timeout` seconds (None: no limit) sympy.diff is stopped and the sum is checked by
+    finite differences; `progress` receives progress reports (default: none).
 
     >>> ex = explain("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}", "w")
     >>> [p.nodes for p in ex.paths], ex.value, ex.verified
     ([('w', 'h', 'E'), ('w', 'E')], 25.0, True)
     """
     return wrap(_explain(load(spec), weight, values, max_paths=max_paths,
-                         verify_timeout=verify_timeout, progress=progress or SILENT))
+                         verify_timeout=verify_timeout, limits=limits,
+                         progress=progress or SILENT))

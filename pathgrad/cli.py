@@ -703,8 +703,8 @@ def _nothing_to_plot(name: str, d: Any) -> Exception:
     what = f"{name}: ∂{d.target}/∂{d.source}"
     if d.note.startswith("too "):  # every leaf has a value; the gradient is beyond a float
         return UsageError(f"{what} is {d.note}: nothing to plot",
-                          suggestion="`pathgrad explain --top 10` shows the largest paths' "
-                                     "values")
+                          suggestion=f"`pathgrad backprop --weight {d.source}` shows each δ "
+                                     "on the way, at any length")
     if "has no value" in d.note:
         return UsageError(f"{what}: nothing to plot: {d.note}",
                           suggestion="give every input and param a value")

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     import networkx
 
 __all__ = ["Graph", "declared_in_order", "count_paths", "iter_paths", "between", "length_counts",
-           "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total"]
+           "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total",
+           "path_length_range"]
 
 
 # children_of scans the uses for this many names before building every children list: a
@@ -476,12 +477,26 @@ def listing_cost(counts: Mapping[int, int]) -> tuple[int, int]:
 def path_edge_total(graph: Graph, source: str, target: str) -> tuple[int, int]:
     """(paths, Σ over paths of their edges) from `source` to `target`, exactly, in O(edges):
     what listing would cost even when the lengths are too many to tabulate."""
+    return _path_totals(graph, source, target)[:2]
+
+
+def path_length_range(graph: Graph, source: str, target: str) -> tuple[int, int]:
+    """(fewest, most) edges of a path from `source` to `target`, in O(edges); (0, 0) when
+    there is none: how long a path that would be written out can be, before listing any."""
+    return _path_totals(graph, source, target)[2:]
+
+
+def _path_totals(graph: Graph, source: str, target: str) -> tuple[int, int, int, int]:
+    """(paths, their edges together, fewest edges, most edges), one pass over the cone."""
     nodes = between(graph, source, target)
     if not nodes:
-        return 0, 0
+        return 0, 0, 0, 0
     kids = relevant_children(graph, nodes)
-    count, edges = {target: 1}, {target: 0}
+    count, edges, fewest, most = {target: 1}, {target: 0}, {target: 0}, {target: 0}
     for n in reversed(nodes[:-1]):
-        count[n] = sum(count[c] for c in kids[n])
-        edges[n] = sum(edges[c] + count[c] for c in kids[n])
-    return count[source], edges[source]
+        ks = kids[n]
+        count[n] = sum(count[c] for c in ks)
+        edges[n] = sum(edges[c] + count[c] for c in ks)
+        fewest[n] = 1 + min(fewest[c] for c in ks)
+        most[n] = 1 + max(most[c] for c in ks)
+    return count[source], edges[source], fewest[source], most[source]

@@ -198,7 +198,8 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
                     "targets: [y]}\ninputs: {x1: 0.5, x2: -1, y: 1}\n")
     proc = subprocess.Popen([sys.executable, "-m", "pathgrad", "explain", str(spec), "-w",
                              "w1_1_1", "--max-paths", "1000000"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PATHGRAD_MAX_FACTORS": "10000000"})
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

@@ -14,7 +14,14 @@ from pathgrad import load
 from pathgrad.analyses.explanation import explain
 from pathgrad.analyses.lengths import network_path_lengths, path_lengths
 from pathgrad.calculus import Network
-from pathgrad.graph import SCANS_BEFORE_SUCCESSORS, between, length_counts, listing_cost
+from pathgrad.graph import (
+    SCANS_BEFORE_SUCCESSORS,
+    between,
+    length_counts,
+    listing_cost,
+    path_edge_total,
+    path_length_range,
+)
 from pathgrad.numeric.evaluate import MPAlgebra, NoValue, evaluate, forward
 from pathgrad.numeric.points import DIGITS, leaf_numbers, point_values
 
@@ -37,6 +44,10 @@ def test_counts_and_lengths_equal_brute_force_listing(text: str) -> None:
         # a path of L edges multiplies L partials: L − 1 multiplications (none for E itself)
         mults = sum(max(len(p) - 2, 0) for p in brute)
         assert listing_cost(lengths) == (mults, max(len(brute) - 1, 0))
+        # what explain checks before writing paths out (PATHGRAD_MAX_PATH_EDGES, _FACTORS)
+        assert path_edge_total(graph, name, "E") == (len(brute), sum(lengths.elements()))
+        assert path_length_range(graph, name, "E") == (min(lengths, default=0),
+                                                       max(lengths, default=0))
     every = Counter(len(p) - 1 for w in spec.params for p in all_paths(spec, w, "E"))
     dist = network_path_lengths(spec)
     assert {b.length: b.paths for b in dist.bins} == dict(every)

@@ -17,7 +17,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import pathgrad
@@ -292,3 +292,20 @@ def test_the_issue_example_explains_to_zero_in_every_format(run, examples):
         assert bpj["value"] == 0
         top = run("explain", spec, "-w", weight, "--top", "2").stdout
         assert re.search(rf"∂E/∂{weight}\s+0\s", top), top
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-9_999, 9_999).filter(lambda e: abs(e) > 330),
+       st.integers(1, 10**12), st.booleans())
+@example(-424, 7, True).via("a round mantissa")
+@example(-2349, 9999995, False).via("a rounding edge")
+@example(400, 1234565, False).via("a rounding edge")
+def test_a_value_beyond_a_float_is_written_as_nstr_writes_it(exponent, digits, negative):
+    # the note's 6 digits come from the binary exponent, not mpmath's full conversion; the
+    # mantissas include round ones (7e-424 → 7.0e-424) and rounding edges (9.999995)
+    with mpmath.workdps(DIGITS):
+        mantissa = mpmath.mpf(digits) / 10 ** (len(str(digits)) - 1)  # 1 ≤ mantissa < 10
+        x = (-1 if negative else 1) * mantissa * mpmath.mpf(10) ** exponent
+        note = exact_module.within_float(x)
+        size = "large" if exponent > 0 else "small"
+        assert note.reason == f"too {size} for a float ({mpmath.nstr(x, 6)})"

@@ -13,6 +13,7 @@ import sympy as sp
 
 from ..calculus import Network, products, sum_terms
 from ..errors import LimitError, count_text
+from ..graph import path_edge_total, path_length_range
 from ..numeric.evaluate import NoValue, SympyPoint
 from ..numeric.exact import (
     ExactAlgebra,
@@ -26,6 +27,7 @@ from ..numeric.exact import (
 )
 from ..numeric.points import point_values
 from ..progress import SILENT, Reporter
+from ..spec import Limits
 from ..spec.model import Spec, apply_values, check_weight
 from ..verify.methods import Verification
 from ..verify.proof import DEFAULT_VERIFY_TIMEOUT, prove
@@ -135,14 +137,16 @@ class Explanation:
 def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *,
             max_paths: int = DEFAULT_MAX_PATHS, network: Network | None = None,
             verify_timeout: float | None = DEFAULT_VERIFY_TIMEOUT,
-            progress: Reporter = SILENT) -> Explanation:
+            limits: Limits | None = None, progress: Reporter = SILENT) -> Explanation:
     """Explain ∂loss/∂weight as the sum over every path of the product of local partials.
 
     The direct derivative and the verdict come from `verify.proof.prove`: symengine's
     derivative of the composed loss (and sympy.diff's too on small nets, which must agree).
     With no time for it (`verify_timeout` 0 s; None: no limit) `direct` stays an unevaluated
     Derivative and the sum is checked by central finite differences on the DAG instead
-    (verification.method "finite-difference").
+    (verification.method "finite-difference"). Paths are written out only while the longest
+    has at most `limits.max_path_edges` edges and all of them `limits.max_factors` factors
+    (PATHGRAD_MAX_PATH_EDGES, PATHGRAD_MAX_FACTORS): past that, a LimitError says what to use.
 
     >>> from pathgrad import load
     >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
@@ -162,6 +166,10 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
             f"more than --max-paths {max_paths:,}",
             None, "use --top K to see the largest paths, or `pathgrad backprop` to add them up "
                   "without listing")
+    if count:
+        limits = limits or Limits.from_env()
+        check_writable(weight, loss, path_length_range(graph, weight, loss)[1],
+                       path_edge_total(graph, weight, loss)[1], limits, count=count)
     listed = []
     with progress.task(f"listing {count:,} paths", count) as task:
         for p in graph.paths(weight, loss):
@@ -183,6 +191,27 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
         value_exact=numbers["exact"], node_values_exact=numbers["nodes_exact"],
         direct_in_leaves=proof.in_leaves,
     )
+
+
+def check_writable(weight: str, loss: str, longest: int, factors: int, limits: Limits, *,
+                   count: int | None = None) -> None:
+    """Refuse to write out paths whose products are too long to read or to build: a path of
+    more than `limits.max_path_edges` edges, or more than `limits.max_factors` factors in all
+    (`count`: how many paths explain would list; None for --top's K)."""
+    backprop = "`pathgrad backprop` adds them up without writing them out"
+    if longest > limits.max_path_edges:
+        raise LimitError(
+            f"'{weight}' has a path of {longest:,} edges to '{loss}'; paths are written out "
+            f"up to {limits.max_path_edges:,} edges", None,
+            f"{backprop}, or raise the limit with PATHGRAD_MAX_PATH_EDGES={longest}",
+            limit="max_path_edges")
+    if factors > limits.max_factors:
+        what = "the paths" if count is None else f"the {count:,} paths"
+        raise LimitError(
+            f"{what} from '{weight}' to '{loss}' have {factors:,} local partials together; "
+            f"paths are written out up to {limits.max_factors:,}", None,
+            f"use --top K to see the largest paths, or {backprop}, or raise the limit with "
+            f"PATHGRAD_MAX_FACTORS={factors}", limit="max_factors")
 
 
 def _numbers(net: Network, weight: str, terms: Iterable[PathTerm], direct: sp.Expr,

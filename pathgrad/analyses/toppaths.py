@@ -24,14 +24,14 @@ import sympy as sp
 
 from ..calculus import Network
 from ..errors import UsageError, count_text
-from ..graph import between, relevant_children
+from ..graph import between, path_length_range, relevant_children
 from ..numeric.evaluate import to_mpf
 from ..numeric.exact import divide, exact_text, is_zero, plus, times
 from ..numeric.points import DIGITS, PointValues, as_float, point_values, undefined_edge
 from ..progress import SILENT, Reporter
-from ..spec import Spec
+from ..spec import Limits, Spec
 from ..spec.model import apply_values, check_weight
-from .explanation import PathTerm
+from .explanation import PathTerm, check_writable
 
 __all__ = ["TopPaths", "top_paths", "COST_UNIT"]
 
@@ -70,11 +70,13 @@ class TopPaths:
 
 def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object] | None = None,
               *, fill_zeros: bool = False, network: Network | None = None,
-              progress: Reporter = SILENT) -> TopPaths:
+              limits: Limits | None = None, progress: Reporter = SILENT) -> TopPaths:
     """The `k` paths from `weight` to the loss with the largest |value| at the spec's point.
 
     Ties (equal |value|) keep the order of the full listing. With fewer than `k` nonzero paths
-    the result is shorter, unless `fill_zeros` asks for paths of value 0 to fill it.
+    the result is shorter, unless `fill_zeros` asks for paths of value 0 to fill it. The K
+    paths are written out within `limits` as explain's are (PATHGRAD_MAX_PATH_EDGES and
+    PATHGRAD_MAX_FACTORS); when even the shortest path is too long, before any work.
 
     >>> from pathgrad import load
     >>> spec = load("params: {a: 2, b: 1}\\nnodes: {c: a + b, d: b + 1, e: c * d}")
@@ -93,6 +95,9 @@ def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object]
     if not nodes:
         return TopPaths(spec, weight, loss, k, 0, 0, (), 0.0, 0.0, None, None, 0, leaf_values)
     kids = relevant_children(graph, nodes)
+    limits = limits or Limits.from_env()
+    fewest = path_length_range(graph, weight, loss)[0]
+    check_writable(weight, loss, fewest, fewest, limits)  # every path is at least this long
     with mpmath.workdps(DIGITS):
         with progress.task("evaluating local partials", None):
             pv = point_values(spec, leaf_values, nodes[1:], upto=loss)
@@ -105,12 +110,13 @@ def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object]
             best = _k_best(graph.order, nodes, kids, pv, zeros, k, task)
         exact, mass, nonzero = _totals(nodes, kids, pv, zeros)
         found = [_walk(weight, i, best) for i in range(len(best[weight]))]
+        zero_found = [] if not fill_zeros or len(found) >= k else \
+            list(_zero_paths(graph, weight, loss, zeros, k - len(found)))
+        written = [len(p) - 1 for p in (*found, *zero_found)]
+        check_writable(weight, loss, max(written, default=0), sum(written), limits)
         net = network or Network(spec, graph)
         terms = [_term(net, pv, p, exact) for p in found]
-        zero = []
-        if fill_zeros and len(terms) < k:
-            zero = [_term(net, pv, p, exact)
-                    for p in _zero_paths(graph, weight, loss, zeros, k - len(terms))]
+        zero = [_term(net, pv, p, exact) for p in zero_found]
         products = [_product(pv, p) for p in found]
         covered = plus(products)
         share = None if is_zero(exact) else as_float(divide(covered, exact))

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..analyses.explanation import DEFAULT_MAX_PATHS
+from ..analyses.explanation import DEFAULT_MAX_PATHS, check_writable
 from ..errors import LimitError, UsageError, count_text
-from ..graph import between
+from ..graph import between, path_edge_total, path_length_range
+from ..spec import Limits
 from ..spec.model import apply_values, check_weight
 from . import scene as sc
 from .jscode import JSPrinter, check
@@ -232,6 +233,10 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
             raise LimitError(
                 f"'{weight}' has {count_text(count)} paths to '{loss}', more than --max-paths "
                 f"{max_paths:,}", None, "choose a --weight nearer the loss")
+        if count:  # each path's factors are written out on the page, as explain's are
+            check_writable(weight, loss, path_length_range(graph, weight, loss)[1],
+                           path_edge_total(graph, weight, loss)[1], Limits.from_env(),
+                           count=count)
         paths = list(graph.paths(weight, loss))
     names = list(graph.order)
     slots = {n: i for i, n in enumerate(names)}

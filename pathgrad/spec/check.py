@@ -30,7 +30,7 @@ from .names import code_points, name_problem, skeleton
 from .numbers import magnitude_problem
 from .source import Document, kind_of, read
 from .texnames import tex_problem
-from .values import LIMIT_ENV, Limits, parse_value
+from .values import LIMIT_ENV, Limits, parse_value, too_many_nodes
 
 __all__ = ["load", "from_document", "SPEC_KEYS", "BUILDER_KEYS"]
 
@@ -107,6 +107,8 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
                         doc.where("nodes"))
     _declare_all(list(raw_nodes), "nodes", doc, lines, declared)
     _check_lookalikes(declared, lines, doc)
+    if len(raw_nodes) > limits.max_nodes:
+        raise too_many_nodes(len(raw_nodes), "the spec has", Location(doc.source), limits)
     if len(declared) > limits.max_names:
         raise _with_limit_hint(LimitError(
             f"the spec declares {len(declared):,} names; the limit is {limits.max_names:,}",

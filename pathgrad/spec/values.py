@@ -9,12 +9,12 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
 
-from ..errors import ExpressionError, UsageError
+from ..errors import ExpressionError, LimitError, Location, UsageError
 from . import grammar as g
 from .numbers import MAX_VALUE, magnitude_problem
 from .source import kind_of
 
-__all__ = ["Limits", "LIMIT_ENV", "MAX_VALUE", "parse_value"]
+__all__ = ["Limits", "LIMIT_ENV", "MAX_VALUE", "parse_value", "too_many_nodes"]
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,27 @@ class Limits:
     """How large a spec may be before pathgrad refuses it instead of exhausting memory.
 
     max_names: names declared in inputs, params and nodes together (builders included);
+    max_nodes: nodes (the names an expression computes; builders included), what every
+        exact pass over the network costs;
     max_expression_chars: characters in one node's expression;
     max_depth: nesting of parentheses, calls, powers and unary minus in one expression;
-    max_bytes: size of the spec file.
+    max_bytes: size of the spec file;
+    max_path_edges: edges of one path that explain writes out as a product of partials;
+    max_factors: factors of every path explain writes out, together.
 
-    `Limits.from_env()` reads PATHGRAD_MAX_NAMES, PATHGRAD_MAX_EXPRESSION_CHARS,
-    PATHGRAD_MAX_DEPTH and PATHGRAD_MAX_BYTES; `load` uses it when given no limits.
+    `Limits.from_env()` reads PATHGRAD_MAX_NAMES, PATHGRAD_MAX_NODES,
+    PATHGRAD_MAX_EXPRESSION_CHARS, PATHGRAD_MAX_DEPTH, PATHGRAD_MAX_BYTES,
+    PATHGRAD_MAX_PATH_EDGES and PATHGRAD_MAX_FACTORS; `load` and `explain` use it when given
+    no limits. The defaults keep every command within a few seconds (README, Limits).
     """
 
     max_names: int = 500_000
     max_expression_chars: int = 10_000
     max_depth: int = 100
     max_bytes: int = 5_000_000
+    max_nodes: int = 10_000
+    max_path_edges: int = 2_000
+    max_factors: int = 200_000
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -62,6 +71,13 @@ class Limits:
 
 # the environment variable that sets each limit, named in every error about it
 LIMIT_ENV = {f.name: f"PATHGRAD_{f.name.upper()}" for f in fields(Limits)}
+
+
+def too_many_nodes(count: int, what: str, where: Location | None, limits: Limits) -> LimitError:
+    """The one line for a network with more nodes than every command can work through."""
+    return LimitError(f"{what} {count:,} nodes; the limit is {limits.max_nodes:,}", where,
+                      f"write a smaller network, or raise the limit with PATHGRAD_MAX_NODES="
+                      f"{count} (expect minutes and GBs)", limit="max_nodes")
 
 
 def parse_value(raw: object) -> Fraction | None:

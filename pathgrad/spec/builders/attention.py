@@ -69,7 +69,8 @@ def build(doc: Document) -> tuple[Built, Initializer]:
         raise SpecError(f"'{y}' is both the input and the target", b.where("target"),
                         "choose another name")
     check_size(n * dim + n * head + 3 * head * dim + 4 * n * head + 2 * n * n + n + 1,
-               b.where("tokens"), "this attention head")
+               b.where("tokens"), "this attention head",
+               nodes=4 * n * head + 2 * n * n + n + 1)
 
     def xname(i: int, k: int) -> str:
         return f"{x}{i}" if dim == 1 else f"{x}{i}_{k}"

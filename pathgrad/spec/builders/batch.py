@@ -133,7 +133,9 @@ def build(doc: Document, inner: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
                         f"set ({', '.join(varying)})", b.where("examples"),
                         "set the inputs the loss depends on")
     copied = [*varying, *(x for x in inner.nodes if x in dependent)]
-    check_size(len(inner.names) + n * len(copied), b.where("examples"), "this batch")
+    own = len(copied) - len(varying)  # the nodes copied once per example (the loss among them)
+    check_size(len(inner.names) + n * len(copied), b.where("examples"), "this batch",
+               nodes=len(inner.nodes) - own + n * own + 1)
     taken = set(inner.names)
     for suffix in SUFFIXES:
         if all(f"{x}{suffix}{i}" not in taken for x in copied for i in range(1, n + 1)):

@@ -67,7 +67,8 @@ def build(doc: Document) -> tuple[Built, Initializer]:
                         "positions", b.where("target"), "choose another name")
     m = n - k + 1
     linear = readout == "linear"
-    check_size(n + 1 + k + bias + (m + 1) * linear + 2 * m + 2, b.where("length"), "this conv1d")
+    check_size(n + 1 + k + bias + (m + 1) * linear + 2 * m + 2, b.where("length"), "this conv1d",
+               nodes=2 * m + 2)
 
     init = Initializer(seed)
     inputs: dict[str, Fraction | None] = {f"{x}{p}": None for p in range(1, n + 1)}

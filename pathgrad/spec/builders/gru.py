@@ -61,7 +61,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     n_in, hidden, steps = cell.n_in, cell.hidden, cell.steps
     count = steps * n_in + 2 * hidden + 3 * hidden * (n_in + hidden) + 4 * hidden \
         + 4 * hidden * steps + 1
-    check_size(count, b.where("steps"), "this gru")
+    check_size(count, b.where("steps"), "this gru", nodes=4 * hidden * steps + 1)
 
     cell.add_inputs(("h",))
     for gate in GATES:

@@ -58,7 +58,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     n_in, hidden, steps = cell.n_in, cell.hidden, cell.steps
     count = steps * n_in + 2 * hidden + hidden + 4 * hidden * (n_in + hidden + 1) \
         + 6 * hidden * steps + 1
-    check_size(count, b.where("steps"), "this lstm")
+    check_size(count, b.where("steps"), "this lstm", nodes=6 * hidden * steps + 1)
 
     cell.add_inputs(("h", "c"))
     for gate in GATES:

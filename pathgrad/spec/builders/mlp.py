@@ -126,7 +126,8 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     # refuse a network too large to build before making any list of its names
     widths = [len(inputs), *layers]
     count = sum(widths[i] * widths[i + 1] + 3 * widths[i + 1] for i in range(len(layers)))
-    check_size(count + len(inputs) + n_out + len(layers) + 1, b.where("layers"), "this mlp")
+    check_size(count + len(inputs) + n_out + len(layers) + 1, b.where("layers"), "this mlp",
+               nodes=2 * sum(layers) + acts.count("softmax") + 1)
     default = ["y"] if n_out == 1 else [f"y{j}" for j in range(1, n_out + 1)]
     targets = b.names("targets", default, what="target names")
     if len(targets) != n_out:

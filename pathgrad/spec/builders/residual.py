@@ -50,7 +50,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     if target == x:
         raise SpecError(f"'{target}' is both the input and the target", b.where("target"),
                         "choose another name")
-    check_size(6 * n + 3, b.where("blocks"), "this residual network")
+    check_size(6 * n + 3, b.where("blocks"), "this residual network", nodes=3 * n + 1)
 
     init = Initializer(seed)
     params: dict[str, Any] = {}

@@ -84,7 +84,7 @@ def build(doc: Document) -> tuple[Built, Initializer]:
                         b.where("target"), "choose another name")
     n_in = len(bases)
     check_size(steps * (2 * width + n_in + 3) + width * (width + n_in + 2), b.where("steps"),
-               "this rnn")
+               "this rnn", nodes=2 * steps * width + (steps if loss == "sum" else 1) + 1)
 
     scalar = width == 1 and n_in == 1
     units = range(1, width + 1)

@@ -1,0 +1,169 @@
+"""PATHGRAD_MAX_NODES: every builder counts the nodes it would create before building them, and
+the count is exact (a network of N nodes loads at a limit of N and is refused at N − 1 with N
+in the message); a hand-written spec is counted before any expression is parsed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import pathgrad
+from pathgrad.errors import LimitError
+from pathgrad.spec import Limits
+
+BUILDERS = {
+    "mlp": "mlp: {inputs: [x1, x2], layers: [3, 2]}\n",
+    "mlp, linear and bce": "mlp: {inputs: [x], layers: [2, 1], activation: [linear, sigmoid], "
+                           "loss: bce}\n",
+    "mlp, softmax": "mlp: {inputs: [x1, x2], layers: [3, 3], activation: [tanh, softmax], "
+                    "loss: cross_entropy}\n",
+    "residual": "residual: {input: x, blocks: 4}\n",
+    "residual, no bias": "residual: {input: x, blocks: 3, bias: false, activation: relu}\n",
+    "rnn": "rnn: {inputs: [x], steps: 5}\n",
+    "rnn, width 3, two inputs, loss at every step": "rnn: {inputs: [x, u], steps: 4, width: 3, "
+                                                    "loss: sum}\n",
+    "lstm": "lstm: {inputs: 2, hidden: 3, steps: 2}\n",
+    "lstm, loss at every step": "lstm: {inputs: 1, hidden: 2, steps: 3, loss: sum}\n",
+    "gru": "gru: {inputs: 3, hidden: 1, steps: 4}\n",
+    "conv1d": "conv1d: {input: x, length: 8, kernel: 2}\n",
+    "conv1d, sum readout": "conv1d: {input: x, length: 6, kernel: 3, readout: sum}\n",
+    "attention": "attention: {tokens: 3, dim: 2, head: 1}\n",
+    "batch of an mlp": "mlp: {inputs: [x], layers: [2, 1]}\nbatch: {examples: [{x: 1, y: 0}, "
+                       "{x: 2, y: 1}, {x: 3, y: 0}]}\n",
+}
+
+
+@pytest.mark.parametrize("text", BUILDERS.values(), ids=BUILDERS.keys())
+def test_a_builder_counts_its_nodes_exactly_before_building(monkeypatch, text):
+    monkeypatch.delenv("PATHGRAD_MAX_NODES", raising=False)
+    count = len(pathgrad.load(text).nodes)
+    monkeypatch.setenv("PATHGRAD_MAX_NODES", str(count))
+    assert len(pathgrad.load(text, limits=Limits(max_nodes=count)).nodes) == count
+    monkeypatch.setenv("PATHGRAD_MAX_NODES", str(count - 1))
+    with pytest.raises(LimitError) as err:
+        pathgrad.load(text, limits=Limits(max_nodes=count - 1))
+    assert f"would have {count:,} nodes; the limit is {count - 1:,}" in err.value.message
+    assert f"PATHGRAD_MAX_NODES={count}" in err.value.suggestion
+
+
+def test_a_written_spec_is_counted_before_its_expressions_are_read():
+    nodes = "".join(f"  n{i}: w*{i}\n" for i in range(30)) + "  E: n1 +\n"  # E does not parse
+    text = f"params: {{w: 1}}\nnodes:\n{nodes}"
+    with pytest.raises(LimitError) as err:
+        pathgrad.load(text, limits=Limits(max_nodes=30))
+    assert err.value.message == "the spec has 31 nodes; the limit is 30"
+    assert "PATHGRAD_MAX_NODES=31" in err.value.suggestion
+
+
+@pytest.mark.parametrize("text", [
+    "residual: {input: x, blocks: 10000}\n",
+    "mlp: {inputs: [x], layers: [30000]}\n",
+    "rnn: {inputs: [x], steps: 6000}\n",
+    "lstm: {inputs: 1, hidden: 1, steps: 2000}\n",
+])
+def test_a_tiny_spec_of_a_huge_network_is_refused_at_once(monkeypatch, text):
+    monkeypatch.delenv("PATHGRAD_MAX_NODES", raising=False)
+    monkeypatch.delenv("PATHGRAD_MAX_NAMES", raising=False)
+    start = time.perf_counter()
+    with pytest.raises(LimitError) as err:
+        pathgrad.load(text)
+    assert "nodes; the limit is 10,000" in err.value.message
+    assert time.perf_counter() - start < 5  # a hang guard: nothing was built
+
+
+# --- paths written out: PATHGRAD_MAX_PATH_EDGES and PATHGRAD_MAX_FACTORS ---------------------
+
+def _chain(links: int) -> str:
+    """w → h1 → … → h{links − 1} → E: one path of `links` edges."""
+    body = "".join(f"  h{i}: sin(h{i - 1}) + x\n" for i in range(2, links))
+    return f"params: {{w: 0.5}}\ninputs: {{x: 0.3}}\nnodes:\n  h1: w*x\n{body}" \
+           f"  E: h{links - 1}^2\n"
+
+
+def _diamonds(k: int, tail: int) -> str:
+    """k diamonds in a row (2^k paths), then a chain of `tail` links to E."""
+    lines, prev = [], "w"
+    for i in range(1, k + 1):
+        lines += [f"  p{i}: sin({prev})", f"  q{i}: cos({prev})", f"  d{i}: p{i} * q{i}"]
+        prev = f"d{i}"
+    for i in range(1, tail):
+        lines.append(f"  t{i}: {prev} + sin({prev})")
+        prev = f"t{i}"
+    return "params: {w: 0.5}\nnodes:\n" + "\n".join(lines) + f"\n  E: {prev}^2\n"
+
+
+def test_explain_writes_a_path_as_long_as_the_limit_and_refuses_one_edge_more():
+    spec = pathgrad.load(_chain(40))
+    ex = pathgrad.explain(spec, "w", limits=Limits(max_path_edges=40))
+    assert [len(p.nodes) - 1 for p in ex.paths] == [40] and ex.verified
+    with pytest.raises(LimitError) as err:
+        pathgrad.explain(spec, "w", limits=Limits(max_path_edges=39))
+    assert err.value.message == ("'w' has a path of 40 edges to 'E'; paths are written out up "
+                                 "to 39 edges")
+    assert "pathgrad backprop" in err.value.suggestion
+    assert "PATHGRAD_MAX_PATH_EDGES=40" in err.value.suggestion
+
+
+def test_explain_counts_every_factor_it_would_write_before_writing_one():
+    spec = pathgrad.load(_diamonds(3, 5))
+    listed = list(spec.graph.paths("w", "E"))  # brute force: the oracle for the count
+    factors = sum(len(p) - 1 for p in listed)
+    assert len(listed) == 8
+    ex = pathgrad.explain(spec, "w", limits=Limits(max_factors=factors))
+    assert sum(len(p.nodes) - 1 for p in ex.paths) == factors
+    with pytest.raises(LimitError) as err:
+        pathgrad.explain(spec, "w", limits=Limits(max_factors=factors - 1))
+    assert err.value.message == (f"the 8 paths from 'w' to 'E' have {factors} local partials "
+                                 f"together; paths are written out up to {factors - 1}")
+    assert "--top K" in err.value.suggestion and f"PATHGRAD_MAX_FACTORS={factors}" in \
+        err.value.suggestion
+
+
+def test_top_refuses_at_once_when_even_the_shortest_path_is_too_long(monkeypatch):
+    from pathgrad.analyses import toppaths
+
+    spec = pathgrad.load(_chain(30))
+    monkeypatch.setattr(toppaths, "point_values", None)  # no value may be computed
+    with pytest.raises(LimitError) as err:
+        toppaths.top_paths(spec, "w", 3, limits=Limits(max_path_edges=29))
+    assert "a path of 30 edges" in err.value.message
+    monkeypatch.undo()
+    top = toppaths.top_paths(spec, "w", 3, limits=Limits(max_path_edges=30))
+    assert [len(p.nodes) - 1 for p in top.paths] == [30]
+
+
+def test_top_checks_the_paths_it_found(monkeypatch):
+    from pathgrad.analyses import toppaths
+
+    spec = pathgrad.load(_diamonds(2, 3))  # 4 paths, each of 2·2 + 3 edges
+    assert {len(p) - 1 for p in spec.graph.paths("w", "E")} == {7}
+    top = toppaths.top_paths(spec, "w", 2, limits=Limits(max_factors=14))
+    assert sum(len(p.nodes) - 1 for p in top.paths) == 14
+    with pytest.raises(LimitError) as err:
+        toppaths.top_paths(spec, "w", 2, limits=Limits(max_factors=13))
+    assert err.value.message == ("the paths from 'w' to 'E' have 14 local partials together; "
+                                 "paths are written out up to 13")
+
+
+@pytest.mark.parametrize("args", [["explain", "{f}", "-w", "w"],
+                                  ["explain", "{f}", "-w", "w", "--top", "2"],
+                                  ["page", "{f}", "-w", "w", "-o", "{out}"]])
+def test_the_commands_refuse_long_paths_in_one_line_and_write_nothing(tmp_path, args):
+    from click.testing import CliRunner
+
+    from pathgrad.cli import cli
+
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(_chain(12))
+    out = tmp_path / "page.html"
+    argv = [a.format(f=spec, out=out) for a in args]
+    env = {"PATHGRAD_MAX_PATH_EDGES": "11"}
+    result = CliRunner().invoke(cli, argv, env=env)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and result.stdout == "" and not out.exists(), result.output
+    assert lines == ["Error: 'w' has a path of 12 edges to 'E'; paths are written out up to 11 "
+                     "edges; `pathgrad backprop` adds them up without writing them out, or "
+                     "raise the limit with PATHGRAD_MAX_PATH_EDGES=12"]
+    env["PATHGRAD_MAX_PATH_EDGES"] = "12"
+    assert CliRunner().invoke(cli, argv, env=env).exit_code == 0
