@@ -22,6 +22,8 @@ TINY_BUT_HUGE = {
     "mlp_100000_units": "mlp: {inputs: [x], layers: [100000]}\n",
     "mlp_30000_targets": "mlp: {inputs: [x], layers: [30000]}\n",
     "rnn_a_million_steps": "rnn: {inputs: [x], steps: 1000000}\n",
+    # the largest a default limit lets through (PATHGRAD_MAX_NODES: 10,000 nodes)
+    "residual_3333_blocks": "residual: {input: x, blocks: 3333}\ninputs: {x: 0.5, y: 1}\n",
     "max_of_21": "params: {" + ", ".join(f"p{i}: {i / 10}" for i in range(21)) + "}\n"
                  "nodes: {E: 'max(" + ", ".join(f"p{i}" for i in range(21)) + ")'}\n",
 }
@@ -32,7 +34,8 @@ COMMANDS = {
     "backprop": ["backprop", "{file}", "--weight", "{weight}"],
     "expand": ["expand", "{file}"],
 }
-WEIGHTS = {"residual_10000_blocks": "w1", "max_of_21": "p3", "rnn_a_million_steps": "w"}
+WEIGHTS = {"residual_10000_blocks": "w1", "residual_3333_blocks": "w1", "max_of_21": "p3",
+           "rnn_a_million_steps": "w"}
 
 
 def _limit() -> None:
@@ -86,13 +89,16 @@ MORE = [
     ("chain_20000", ["gradient", "{file}"]),
     ("chain_20000", ["exercise", "{file}", "--weight", "w", "-o", "{out}.md"]),
     ("chain_20000", ["lengths", "{file}", "--weight", "w", "-o", "{out}.png"]),
+    ("chain_9999", ["gradient", "{file}"]),  # 10,000 nodes: the largest the limit lets through
+    ("chain_9999", ["page", "{file}", "--weight", "w", "-o", "{out}.html"]),
+    ("chain_9999", ["lengths", "{file}", "--weight", "w", "-o", "{out}.png"]),
 ]
 
 
 @pytest.mark.parametrize(("case", "args"), MORE, ids=[f"{c}-{a[0]}" for c, a in MORE])
 def test_writing_commands_stay_within_budget_too(tmp_path, case, args):
     spec = tmp_path / f"{case}.yaml"
-    spec.write_text(_chain(20_000) if case == "chain_20000" else TINY_BUT_HUGE[case])
+    spec.write_text(_chain(int(case[6:])) if case.startswith("chain_") else TINY_BUT_HUGE[case])
     args = [a.format(file=spec, out=tmp_path / "out") for a in args]
     proc = _within_budget(args)
     written = [p for p in tmp_path.iterdir() if p.name.startswith("out")]

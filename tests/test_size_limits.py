@@ -4,11 +4,18 @@ in the message); a hand-written spec is counted before any expression is parsed.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
+from click.testing import CliRunner
 
 import pathgrad
+from pathgrad.analyses import toppaths
+from pathgrad.cli import cli
 from pathgrad.errors import LimitError
 from pathgrad.spec import Limits
 
@@ -121,8 +128,6 @@ def test_explain_counts_every_factor_it_would_write_before_writing_one():
 
 
 def test_top_refuses_at_once_when_even_the_shortest_path_is_too_long(monkeypatch):
-    from pathgrad.analyses import toppaths
-
     spec = pathgrad.load(_chain(30))
     monkeypatch.setattr(toppaths, "point_values", None)  # no value may be computed
     with pytest.raises(LimitError) as err:
@@ -134,8 +139,6 @@ def test_top_refuses_at_once_when_even_the_shortest_path_is_too_long(monkeypatch
 
 
 def test_top_checks_the_paths_it_found(monkeypatch):
-    from pathgrad.analyses import toppaths
-
     spec = pathgrad.load(_diamonds(2, 3))  # 4 paths, each of 2·2 + 3 edges
     assert {len(p) - 1 for p in spec.graph.paths("w", "E")} == {7}
     top = toppaths.top_paths(spec, "w", 2, limits=Limits(max_factors=14))
@@ -150,10 +153,6 @@ def test_top_checks_the_paths_it_found(monkeypatch):
                                   ["explain", "{f}", "-w", "w", "--top", "2"],
                                   ["page", "{f}", "-w", "w", "-o", "{out}"]])
 def test_the_commands_refuse_long_paths_in_one_line_and_write_nothing(tmp_path, args):
-    from click.testing import CliRunner
-
-    from pathgrad.cli import cli
-
     spec = tmp_path / "chain.yaml"
     spec.write_text(_chain(12))
     out = tmp_path / "page.html"
@@ -167,3 +166,15 @@ def test_the_commands_refuse_long_paths_in_one_line_and_write_nothing(tmp_path, 
                      "raise the limit with PATHGRAD_MAX_PATH_EDGES=12"]
     env["PATHGRAD_MAX_PATH_EDGES"] = "12"
     assert CliRunner().invoke(cli, argv, env=env).exit_code == 0
+
+
+def test_the_issues_5000_node_chain_works_for_a_weight_10_edges_from_the_loss(tmp_path):
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(_chain(5001))  # h1 … h5000 and E: 5,001 nodes, under the 10,000
+    proc = subprocess.run([sys.executable, "-m", "pathgrad", "explain", str(spec), "-w",
+                           "h4991", "-f", "json"], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items()
+                               if not k.startswith("PATHGRAD_")})
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [len(p["nodes"]) - 1 for p in data["paths"]] == [10] and data["verified"] is True
