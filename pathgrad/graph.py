@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Graph", "declared_in_order", "count_paths", "iter_paths", "between", "length_counts",
            "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total",
-           "path_length_range"]
+           "path_length_range", "cone_edges"]
 
 
 # children_of scans the uses for this many names before building every children list: a
@@ -500,3 +500,14 @@ def _path_totals(graph: Graph, source: str, target: str) -> tuple[int, int, int,
         fewest[n] = 1 + min(fewest[c] for c in ks)
         most[n] = 1 + max(most[c] for c in ks)
     return count[source], edges[source], fewest[source], most[source]
+
+
+def cone_edges(graph: Graph, source: str | None, target: str) -> int:
+    """The edges into the names between `source` and `target` (with no source: into every
+    node `target` depends on, itself included), each counted once, in O(those edges): how
+    many local partials reverse mode from `source` computes, before computing any."""
+    if source is None:
+        names: Iterable[str] = graph.ancestors_and_self(target)
+    else:
+        names = between(graph, source, target)[1:]
+    return sum(len(graph.deps(n)) for n in names)

@@ -24,6 +24,9 @@ TINY_BUT_HUGE = {
     "rnn_a_million_steps": "rnn: {inputs: [x], steps: 1000000}\n",
     # the largest a default limit lets through (PATHGRAD_MAX_NODES: 10,000 nodes)
     "residual_3333_blocks": "residual: {input: x, blocks: 3333}\ninputs: {x: 0.5, y: 1}\n",
+    # 300k params under the limits: backprop from the first layer took 84 s and 1.4 GB
+    "mlp_72_layers_of_64": "mlp: {inputs: [x], layers: [" + "64, " * 72 + "1]}\n"
+                           "inputs: {x: 0.5, y: 1}\n",
     "max_of_21": "params: {" + ", ".join(f"p{i}: {i / 10}" for i in range(21)) + "}\n"
                  "nodes: {E: 'max(" + ", ".join(f"p{i}" for i in range(21)) + ")'}\n",
 }

@@ -17,6 +17,7 @@ from pathgrad.calculus import Network
 from pathgrad.graph import (
     SCANS_BEFORE_SUCCESSORS,
     between,
+    cone_edges,
     length_counts,
     listing_cost,
     path_edge_total,
@@ -48,6 +49,12 @@ def test_counts_and_lengths_equal_brute_force_listing(text: str) -> None:
         assert path_edge_total(graph, name, "E") == (len(brute), sum(lengths.elements()))
         assert path_length_range(graph, name, "E") == (min(lengths, default=0),
                                                        max(lengths, default=0))
+        # what reverse mode from `name` sweeps (PATHGRAD_MAX_CONE_EDGES): every name used by
+        # a node on some path, the weight itself left out
+        assert cone_edges(graph, name, "E") == sum(len(spec.graph.deps(n)) for n in on_paths
+                                                   if n != name)
+    above = [n for n in spec.names if all_paths(spec, n, "E")]  # E's ancestors and E
+    assert cone_edges(graph, None, "E") == sum(len(graph.deps(n)) for n in above)
     every = Counter(len(p) - 1 for w in spec.params for p in all_paths(spec, w, "E"))
     dist = network_path_lengths(spec)
     assert {b.length: b.paths for b in dist.bins} == dict(every)

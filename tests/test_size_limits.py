@@ -38,7 +38,20 @@ BUILDERS = {
     "attention": "attention: {tokens: 3, dim: 2, head: 1}\n",
     "batch of an mlp": "mlp: {inputs: [x], layers: [2, 1]}\nbatch: {examples: [{x: 1, y: 0}, "
                        "{x: 2, y: 1}, {x: 3, y: 0}]}\n",
+    "batch of one": "mlp: {inputs: [x], layers: [1]}\nbatch: {examples: [{x: 1, y: 0}]}\n",
+    "mlp, no bias": "mlp: {inputs: [x1, x2], layers: [3, 2], bias: none}\n",
+    "mlp, a bias per layer": "mlp: {inputs: [x1, x2], layers: [3, 2], bias: layer}\n",
+    "rnn, no bias": "rnn: {inputs: [x], steps: 4, width: 3, bias: false}\n",
+    "gru, loss at every step": "gru: {inputs: 2, hidden: 3, steps: 2, loss: sum}\n",
+    "conv1d, mean readout, no bias": "conv1d: {input: x, length: 8, kernel: 2, readout: mean, "
+                                     "activation: linear, bias: false}\n",
+    "attention, unscaled": "attention: {tokens: 3, dim: 1, head: 3, scale: false}\n",
 }
+
+
+def _edges(spec) -> int:
+    """The oracle: each node's names, as the built graph has them."""
+    return sum(len(spec.graph.deps(v)) for v in spec.nodes)
 
 
 @pytest.mark.parametrize("text", BUILDERS.values(), ids=BUILDERS.keys())
@@ -52,6 +65,29 @@ def test_a_builder_counts_its_nodes_exactly_before_building(monkeypatch, text):
         pathgrad.load(text, limits=Limits(max_nodes=count - 1))
     assert f"would have {count:,} nodes; the limit is {count - 1:,}" in err.value.message
     assert f"PATHGRAD_MAX_NODES={count}" in err.value.suggestion
+
+
+@pytest.mark.parametrize("text", BUILDERS.values(), ids=BUILDERS.keys())
+def test_a_builder_counts_its_edges_exactly_before_building(monkeypatch, text):
+    monkeypatch.delenv("PATHGRAD_MAX_EDGES", raising=False)
+    edges = _edges(pathgrad.load(text))
+    monkeypatch.setenv("PATHGRAD_MAX_EDGES", str(edges))
+    assert _edges(pathgrad.load(text)) == edges
+    monkeypatch.setenv("PATHGRAD_MAX_EDGES", str(edges - 1))
+    with pytest.raises(LimitError) as err:
+        pathgrad.load(text)
+    assert f"would have {edges:,} edges (names its nodes use); the limit is {edges - 1:,}" \
+        in err.value.message
+    assert f"PATHGRAD_MAX_EDGES={edges}" in err.value.suggestion
+
+
+def test_a_written_spec_counts_the_names_its_nodes_use():
+    text = "params: {w: 1, v: 2}\nnodes:\n  h: w*v + w^2 + pi\n  E: h*w + sin(h)\n"
+    assert _edges(pathgrad.load(text)) == 4  # h: w, v; E: h, w (pi is a constant)
+    pathgrad.load(text, limits=Limits(max_edges=4))
+    with pytest.raises(LimitError) as err:
+        pathgrad.load(text, limits=Limits(max_edges=3))
+    assert err.value.message == "the spec has 4 edges (names its nodes use); the limit is 3"
 
 
 def test_a_written_spec_is_counted_before_its_expressions_are_read():
@@ -68,14 +104,17 @@ def test_a_written_spec_is_counted_before_its_expressions_are_read():
     "mlp: {inputs: [x], layers: [30000]}\n",
     "rnn: {inputs: [x], steps: 6000}\n",
     "lstm: {inputs: 1, hidden: 1, steps: 2000}\n",
+    "mlp: {inputs: [x], layers: [750, 750]}\n",  # 3,001 nodes, 1,127,251 edges
 ])
 def test_a_tiny_spec_of_a_huge_network_is_refused_at_once(monkeypatch, text):
     monkeypatch.delenv("PATHGRAD_MAX_NODES", raising=False)
+    monkeypatch.delenv("PATHGRAD_MAX_EDGES", raising=False)
     monkeypatch.delenv("PATHGRAD_MAX_NAMES", raising=False)
     start = time.perf_counter()
     with pytest.raises(LimitError) as err:
         pathgrad.load(text)
-    assert "nodes; the limit is 10,000" in err.value.message
+    assert "nodes; the limit is 10,000" in err.value.message or \
+        "edges (names its nodes use); the limit is 1,000,000" in err.value.message
     assert time.perf_counter() - start < 5  # a hang guard: nothing was built
 
 
@@ -178,3 +217,34 @@ def test_the_issues_5000_node_chain_works_for_a_weight_10_edges_from_the_loss(tm
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert [len(p["nodes"]) - 1 for p in data["paths"]] == [10] and data["verified"] is True
+
+
+# --- the work between a weight and the loss: PATHGRAD_MAX_CONE_EDGES -------------------------
+
+WIDE = "mlp: {inputs: [x], layers: [4, 3]}\ninputs: {x: 0.5, y1: 0, y2: 1, y3: 0}\n"
+
+
+@pytest.mark.parametrize("args", [["explain", "{f}", "-w", "w1_1_1"],
+                                  ["explain", "{f}", "-w", "w1_1_1", "--top", "2"],
+                                  ["backprop", "{f}", "-w", "w1_1_1"],
+                                  ["lengths", "{f}", "-w", "w1_1_1", "-o", "{out}"],
+                                  ["gradient", "{f}"]])
+def test_every_command_counts_its_local_partials_before_computing_one(tmp_path, args):
+    spec_path = tmp_path / "wide.yaml"
+    spec_path.write_text(WIDE)
+    spec = pathgrad.load(WIDE)
+    graph = spec.graph
+    if "gradient" in args:  # every node above the loss
+        nodes = list(spec.nodes)
+    else:  # z1_1 and a1_1, the three z2's and a2's, and E: each with every name it uses
+        nodes = ["z1_1", "a1_1", "z2_1", "z2_2", "z2_3", "a2_1", "a2_2", "a2_3", "E"]
+    count = sum(len(graph.deps(n)) for n in nodes)
+    out = tmp_path / "lengths.png"
+    argv = [a.format(f=spec_path, out=out) for a in args]
+    result = CliRunner().invoke(cli, argv, env={"PATHGRAD_MAX_CONE_EDGES": str(count - 1)})
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and result.stdout == "" and not out.exists(), result.output
+    assert len(lines) == 1 and f" use {count:,} names together" in lines[0], lines
+    assert f"PATHGRAD_MAX_CONE_EDGES={count}" in lines[0]
+    result = CliRunner().invoke(cli, argv, env={"PATHGRAD_MAX_CONE_EDGES": str(count)})
+    assert result.exit_code == 0, result.output

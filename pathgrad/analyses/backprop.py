@@ -29,6 +29,7 @@ from ..numeric.points import DIGITS, as_float, point_values
 from ..progress import SILENT, Reporter
 from ..spec import Spec
 from ..spec.model import apply_values, check_weight
+from .budget import check_cone
 from .explanation import DEFAULT_MAX_PATHS
 
 __all__ = ["Term", "Step", "Backprop", "backprop"]
@@ -146,6 +147,7 @@ def backprop(spec: Spec, weight: str, values: Mapping[str, object] | None = None
     if not nodes:
         return Backprop(spec, weight, loss, mode, (), 0.0, 0, 0.0, True, 0, 0, 0, 0,
                         f"{loss} does not depend on {weight}", leaf_values)
+    check_cone(spec, weight)
     kids = relevant_children(graph, nodes)
     parents = {n: [u for u in graph.deps(n) if u in kids] for n in nodes}
     net = (network or Network(spec, graph)) if symbolic else None

@@ -31,6 +31,7 @@ from ..spec import Limits
 from ..spec.model import Spec, apply_values, check_weight
 from ..verify.methods import Verification
 from ..verify.proof import DEFAULT_VERIFY_TIMEOUT, prove
+from .budget import check_cone
 
 __all__ = ["PathTerm", "Explanation", "explain", "DEFAULT_MAX_PATHS"]
 
@@ -168,6 +169,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
                   "without listing")
     if count:
         limits = limits or Limits.from_env()
+        check_cone(spec, weight, limits)
         check_writable(weight, loss, path_length_range(graph, weight, loss)[1],
                        path_edge_total(graph, weight, loss)[1], limits, count=count)
     listed = []

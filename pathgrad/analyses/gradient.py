@@ -34,6 +34,7 @@ from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
 from ..verify.methods import Verification
+from .budget import check_cone
 from .gradient_check import complex_step
 
 __all__ = ["Gradient", "DescentStep", "gradient", "reverse_sweep", "SYMPY_TREE_LIMIT",
@@ -306,6 +307,7 @@ def gradient(spec: Spec, values: Mapping[str, object] | None = None, *,
         raise UsageError(f"--steps must be at least 1, not {steps}")
     leaves0 = apply_values(spec, values)
     _check_values(spec, leaves0)
+    check_cone(spec, None)
     chosen = tuple(_patterns(spec, update)) if lr is not None else ()
     method = method or _choose_method(spec)
     if method not in TOLERANCE:

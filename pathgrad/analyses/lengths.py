@@ -19,6 +19,7 @@ import mpmath
 from ..errors import LimitError
 from ..graph import between, leaf_length_counts, length_counts, relevant_children
 from ..spec.model import Spec, apply_values, check_weight
+from .budget import check_cone
 
 __all__ = ["LengthBin", "LengthDistribution", "path_lengths", "network_path_lengths"]
 
@@ -95,6 +96,7 @@ def path_lengths(spec: Spec, weight: str, values: Mapping[str, object] | None = 
     leaf_values = apply_values(spec, values)
     if not nodes:
         return LengthDistribution(loss, (), 0, weight, None, 0.0)
+    check_cone(spec, weight)
     kids = relevant_children(graph, nodes)
     with mpmath.workdps(DIGITS):
         pv = point_values(spec, leaf_values, nodes[1:], upto=loss)

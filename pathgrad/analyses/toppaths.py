@@ -31,6 +31,7 @@ from ..numeric.points import DIGITS, PointValues, as_float, point_values, undefi
 from ..progress import SILENT, Reporter
 from ..spec import Limits, Spec
 from ..spec.model import apply_values, check_weight
+from .budget import check_cone
 from .explanation import PathTerm, check_writable
 
 __all__ = ["TopPaths", "top_paths", "COST_UNIT"]
@@ -96,6 +97,7 @@ def top_paths(spec: Spec, weight: str, k: int = 10, values: Mapping[str, object]
         return TopPaths(spec, weight, loss, k, 0, 0, (), 0.0, 0.0, None, None, 0, leaf_values)
     kids = relevant_children(graph, nodes)
     limits = limits or Limits.from_env()
+    check_cone(spec, weight, limits)
     fewest = path_length_range(graph, weight, loss)[0]
     check_writable(weight, loss, fewest, fewest, limits)  # every path is at least this long
     with mpmath.workdps(DIGITS):

@@ -30,7 +30,7 @@ from .names import code_points, name_problem, skeleton
 from .numbers import magnitude_problem
 from .source import Document, kind_of, read
 from .texnames import tex_problem
-from .values import LIMIT_ENV, Limits, parse_value, too_many_nodes
+from .values import LIMIT_ENV, Limits, parse_value, too_many_edges, too_many_nodes
 
 __all__ = ["load", "from_document", "SPEC_KEYS", "BUILDER_KEYS"]
 
@@ -123,6 +123,10 @@ def from_document(doc: Document, *, limits: Limits | None = None) -> Spec:
     else:
         nodes = {name: _expression(name, raw, doc, declared, limits, texts, uses)
                  for name, raw in raw_nodes.items()}
+        edges = sum(len(u) for u in uses.values()) - sum(
+            "pi" in u for u in uses.values()) * ("pi" not in declared)  # pi: a constant
+        if edges > limits.max_edges:
+            raise too_many_edges(edges, "the spec has", Location(doc.source), limits)
         ordered = declared_in_order(nodes, uses)
         if not ordered:
             _check_acyclic(nodes, uses, doc, texts)

@@ -14,7 +14,8 @@ from . import grammar as g
 from .numbers import MAX_VALUE, magnitude_problem
 from .source import kind_of
 
-__all__ = ["Limits", "LIMIT_ENV", "MAX_VALUE", "parse_value", "too_many_nodes"]
+__all__ = ["Limits", "LIMIT_ENV", "MAX_VALUE", "parse_value", "too_many_edges",
+           "too_many_nodes"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class Limits:
     max_names: names declared in inputs, params and nodes together (builders included);
     max_nodes: nodes (the names an expression computes; builders included), what every
         exact pass over the network costs;
+    max_edges: edges, the names each node's expression uses counted together (builders
+        included): what loading and one exact forward pass cost;
+    max_cone_edges: the edges into the nodes between a weight and the loss (every node
+        above the loss for `gradient`): what backprop, explain, --top and lengths work
+        through, each edge's local partial computed exactly;
     max_expression_chars: characters in one node's expression;
     max_depth: nesting of parentheses, calls, powers and unary minus in one expression;
     max_bytes: size of the spec file;
@@ -31,9 +37,10 @@ class Limits:
     max_factors: factors of every path explain writes out, together.
 
     `Limits.from_env()` reads PATHGRAD_MAX_NAMES, PATHGRAD_MAX_NODES,
-    PATHGRAD_MAX_EXPRESSION_CHARS, PATHGRAD_MAX_DEPTH, PATHGRAD_MAX_BYTES,
-    PATHGRAD_MAX_PATH_EDGES and PATHGRAD_MAX_FACTORS; `load` and `explain` use it when given
-    no limits. The defaults keep every command within a few seconds (README, Limits).
+    PATHGRAD_MAX_EDGES, PATHGRAD_MAX_EXPRESSION_CHARS, PATHGRAD_MAX_DEPTH, PATHGRAD_MAX_BYTES,
+    PATHGRAD_MAX_CONE_EDGES, PATHGRAD_MAX_PATH_EDGES and PATHGRAD_MAX_FACTORS; `load` and
+    the analyses use it when given no limits. The defaults keep every command within a few
+    seconds (README, Limits).
     """
 
     max_names: int = 500_000
@@ -41,6 +48,8 @@ class Limits:
     max_depth: int = 100
     max_bytes: int = 5_000_000
     max_nodes: int = 10_000
+    max_edges: int = 1_000_000
+    max_cone_edges: int = 20_000
     max_path_edges: int = 2_000
     max_factors: int = 200_000
 
@@ -78,6 +87,15 @@ def too_many_nodes(count: int, what: str, where: Location | None, limits: Limits
     return LimitError(f"{what} {count:,} nodes; the limit is {limits.max_nodes:,}", where,
                       f"write a smaller network, or raise the limit with PATHGRAD_MAX_NODES="
                       f"{count} (expect minutes and GBs)", limit="max_nodes")
+
+
+def too_many_edges(count: int, what: str, where: Location | None, limits: Limits) -> LimitError:
+    """The one line for a network whose nodes use more names, together, than loading and a
+    forward pass can work through in seconds."""
+    return LimitError(f"{what} {count:,} edges (names its nodes use); the limit is "
+                      f"{limits.max_edges:,}", where,
+                      f"write a smaller network, or raise the limit with PATHGRAD_MAX_EDGES="
+                      f"{count} (expect minutes and GBs)", limit="max_edges")
 
 
 def parse_value(raw: object) -> Fraction | None:

@@ -118,6 +118,10 @@ class Cell:
         self.latex[name] = tex
         self.groups[name] = f"step {t}"
 
+    def loss_edges(self) -> int:
+        """The names E would use: each target, and h{t}_{j} at the last step or at every one."""
+        return self.hidden * (2 if self.loss == "last" else 1 + self.steps)
+
     def add_loss(self) -> None:
         """E = ½·Σ_j (y_j − h{T}_{j})², or summed over every step for `loss: sum`."""
         for y in self.targets:

@@ -19,7 +19,7 @@ from .. import grammar as g
 from ..model import LazyLatex
 from ..source import Document
 from ..source import kind_of as _kind_of
-from ..values import Limits, parse_value, too_many_nodes
+from ..values import Limits, parse_value, too_many_edges, too_many_nodes
 
 __all__ = [
     "ACTIVATIONS", "Block", "Built", "Initializer", "INIT_DISTRIBUTION",
@@ -173,12 +173,15 @@ def check_choice(raw: object, options: Sequence[str], where: Location, what: str
     return raw
 
 
-def check_size(count: int, where: Location, what: str, nodes: int) -> None:
-    """Refuse a network with more names or nodes than a spec may have, before building it."""
-    # the same limits a hand-written spec gets, PATHGRAD_MAX_NAMES and _NODES too
+def check_size(count: int, where: Location, what: str, nodes: int, edges: int) -> None:
+    """Refuse a network with more names, nodes or edges (a name a node uses) than a spec may
+    have, before building it."""
+    # the same limits a hand-written spec gets, PATHGRAD_MAX_NAMES, _NODES and _EDGES too
     limits = Limits.from_env()
     if nodes > limits.max_nodes:
         raise too_many_nodes(nodes, f"{what} would have", where, limits)
+    if edges > limits.max_edges:
+        raise too_many_edges(edges, f"{what} would have", where, limits)
     if count > limits.max_names:
         raise LimitError(f"{what} would have {count:,} names; the limit is "
                          f"{limits.max_names:,}", where,

@@ -70,7 +70,11 @@ def build(doc: Document) -> tuple[Built, Initializer]:
                         "choose another name")
     check_size(n * dim + n * head + 3 * head * dim + 4 * n * head + 2 * n * n + n + 1,
                b.where("tokens"), "this attention head",
-               nodes=4 * n * head + 2 * n * n + n + 1)
+               nodes=4 * n * head + 2 * n * n + n + 1,
+               # q, k, v: W·x over dim; scores: q·k over head; Z: n scores; a: s and Z;
+               # o: a·v over n tokens; E: each target and output
+               edges=6 * n * head * dim + 2 * n * n * head + n * n + 2 * n * n
+               + 2 * n * n * head + 2 * n * head)
 
     def xname(i: int, k: int) -> str:
         return f"{x}{i}" if dim == 1 else f"{x}{i}_{k}"

@@ -134,8 +134,12 @@ def build(doc: Document, inner: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
                         "set the inputs the loss depends on")
     copied = [*varying, *(x for x in inner.nodes if x in dependent)]
     own = len(copied) - len(varying)  # the nodes copied once per example (the loss among them)
+    deps = inner.graph.deps
+    own_edges = sum(len(deps(x)) for x in copied[len(varying):])
+    all_edges = sum(len(deps(x)) for x in inner.nodes)
     check_size(len(inner.names) + n * len(copied), b.where("examples"), "this batch",
-               nodes=len(inner.nodes) - own + n * own + 1)
+               nodes=len(inner.nodes) - own + n * own + 1,
+               edges=all_edges - own_edges + n * own_edges + n)  # + the mean of n losses
     taken = set(inner.names)
     for suffix in SUFFIXES:
         if all(f"{x}{suffix}{i}" not in taken for x in copied for i in range(1, n + 1)):

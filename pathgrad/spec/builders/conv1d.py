@@ -68,7 +68,8 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     m = n - k + 1
     linear = readout == "linear"
     check_size(n + 1 + k + bias + (m + 1) * linear + 2 * m + 2, b.where("length"), "this conv1d",
-               nodes=2 * m + 2)
+               nodes=2 * m + 2,  # z: k·x over the kernel (+ b); a; out; E
+               edges=m * (2 * k + bias) + m + (2 * m + 1 if linear else m) + 2)
 
     init = Initializer(seed)
     inputs: dict[str, Fraction | None] = {f"{x}{p}": None for p in range(1, n + 1)}

@@ -61,7 +61,10 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     n_in, hidden, steps = cell.n_in, cell.hidden, cell.steps
     count = steps * n_in + 2 * hidden + 3 * hidden * (n_in + hidden) + 4 * hidden \
         + 4 * hidden * steps + 1
-    check_size(count, b.where("steps"), "this gru", nodes=4 * hidden * steps + 1)
+    check_size(count, b.where("steps"), "this gru", nodes=4 * hidden * steps + 1,
+               # r, z: W·x + U·h + b; n also r and a second bias; h: z, n, h(t−1); E
+               edges=hidden * steps * (2 * (2 * n_in + 2 * hidden + 1) + 2 * n_in
+                                       + 2 * hidden + 3 + 3) + cell.loss_edges())
 
     cell.add_inputs(("h",))
     for gate in GATES:

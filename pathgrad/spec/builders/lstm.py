@@ -58,7 +58,10 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     n_in, hidden, steps = cell.n_in, cell.hidden, cell.steps
     count = steps * n_in + 2 * hidden + hidden + 4 * hidden * (n_in + hidden + 1) \
         + 6 * hidden * steps + 1
-    check_size(count, b.where("steps"), "this lstm", nodes=6 * hidden * steps + 1)
+    check_size(count, b.where("steps"), "this lstm", nodes=6 * hidden * steps + 1,
+               # i, f, g, o: W·x + U·h + b; c: f, c(t−1), i, g; h: o, c; E
+               edges=hidden * steps * (4 * (2 * n_in + 2 * hidden + 1) + 4 + 2)
+               + cell.loss_edges())
 
     cell.add_inputs(("h", "c"))
     for gate in GATES:

@@ -78,6 +78,16 @@ def latex_name(kind: str, layer: int, *units: int) -> str:
     return f"{kind}^{{({layer})}}_{{{sep.join(map(str, units))}}}"
 
 
+def _edges(widths: list[int], acts: list[str], bias: bool, loss: str) -> int:
+    """The names each node would use, counted: z = Σ w·a (+ b), a = f(z) or softmax's z and
+    s, s = Σ exp(z), and the loss: each target and output (bce: the one output and y)."""
+    out = 0
+    for fan_in, width, act in zip(widths, widths[1:], acts):
+        out += width * (2 * fan_in + bias)
+        out += width * 3 if act == "softmax" else width  # softmax: s uses each z, a uses z, s
+    return out + 2 * widths[-1]
+
+
 def _layers(b: Block) -> list[int]:
     raw = b.raw.get("layers")
     if isinstance(raw, int) and not isinstance(raw, bool):
@@ -127,7 +137,8 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     widths = [len(inputs), *layers]
     count = sum(widths[i] * widths[i + 1] + 3 * widths[i + 1] for i in range(len(layers)))
     check_size(count + len(inputs) + n_out + len(layers) + 1, b.where("layers"), "this mlp",
-               nodes=2 * sum(layers) + acts.count("softmax") + 1)
+               nodes=2 * sum(layers) + acts.count("softmax") + 1,
+               edges=_edges(widths, acts, bias != "none", loss))
     default = ["y"] if n_out == 1 else [f"y{j}" for j in range(1, n_out + 1)]
     targets = b.names("targets", default, what="target names")
     if len(targets) != n_out:

@@ -50,7 +50,8 @@ def build(doc: Document) -> tuple[Built, Initializer]:
     if target == x:
         raise SpecError(f"'{target}' is both the input and the target", b.where("target"),
                         "choose another name")
-    check_size(6 * n + 3, b.where("blocks"), "this residual network", nodes=3 * n + 1)
+    check_size(6 * n + 3, b.where("blocks"), "this residual network", nodes=3 * n + 1,
+               edges=n * (6 if bias else 5) + 2)  # z: w·a + b; h; a: a + h; E: y, a
 
     init = Initializer(seed)
     params: dict[str, Any] = {}

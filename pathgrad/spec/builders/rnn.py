@@ -84,7 +84,10 @@ def build(doc: Document) -> tuple[Built, Initializer]:
                         b.where("target"), "choose another name")
     n_in = len(bases)
     check_size(steps * (2 * width + n_in + 3) + width * (width + n_in + 2), b.where("steps"),
-               "this rnn", nodes=2 * steps * width + (steps if loss == "sum" else 1) + 1)
+               "this rnn", nodes=2 * steps * width + (steps if loss == "sum" else 1) + 1,
+               # z: w·h + u·x (+ b); h; o: v·h (+ c) where the loss looks; E: y and o each
+               edges=steps * width * (2 * width + 2 * n_in + bias + 1)
+               + (steps if loss == "sum" else 1) * (2 * width + bias + 2))
 
     scalar = width == 1 and n_in == 1
     units = range(1, width + 1)
