@@ -46,6 +46,14 @@ CASES = {
     "mlp 1 → 4,999 outputs (9,999 nodes)": ("mlp: {inputs: [x], layers: [4999]}\n", "w1_1_1"),
     "chain of 9,999 (weight w, 10,000 nodes)": (chain(9999), "w"),
     "chain of 1,999 (weight w, 2,000 edges away)": (chain(1999), "w"),
+    # wide: 300k params in one line; a 700-700 mlp; the widest cone the limit lets through
+    "mlp 72 layers of 64 (weight in the first layer)": (
+        "mlp: {inputs: [x], layers: [" + "64, " * 72 + "1]}\ninputs: {x: 0.5, y: 1}\n", "w1_1_1"),
+    "mlp 72 layers of 64 (weight next to the loss)": (
+        "mlp: {inputs: [x], layers: [" + "64, " * 72 + "1]}\ninputs: {x: 0.5, y: 1}\n", "w73_1_1"),
+    "mlp 700-700 (982,101 edges)": ("mlp: {inputs: [x], layers: [700, 700]}\n", "w1_1_1"),
+    "mlp 98-98 (19,604 partials from w1_1_1)": (
+        "mlp: {inputs: [x], layers: [98, 98]}\ninputs: {x: 0.5}\n", "w1_1_1"),
 }
 COMMANDS = {
     "show": ["show"],
@@ -84,7 +92,8 @@ def main() -> None:
             path = Path(tmp) / "spec.yaml"
             path.write_text(text)
             for command, shape in COMMANDS.items():
-                if command in WHOLE_NET and "chain of 5,000 (weight w" in name:
+                if command in WHOLE_NET and ("chain of 5,000 (weight w" in name
+                                             or "next to the loss)" in name and "mlp" in name):
                     continue  # the same spec as the row above
                 args = [shape[0], str(path)]
                 if len(shape) > 1:

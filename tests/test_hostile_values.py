@@ -326,8 +326,9 @@ def test_a_gradient_below_a_float_is_a_note_not_a_crash(tmp_path, run):
     result = run("lengths", str(spec), "-w", "w", "-o", str(png))
     assert result.exit_code == 2 and not png.exists()
     assert result.stderr.splitlines() == [
-        f"Error: tiny: ∂E/∂w is {d.note}: nothing to plot; `pathgrad explain --top 10` "
-        "shows the largest paths' values"]
+        f"Error: tiny: ∂E/∂w is {d.note}: nothing to plot; `pathgrad backprop --weight w` "
+        "shows each δ on the way, at any length"]
+    assert run("backprop", str(spec), "--weight", "w").exit_code == 0  # the suggestion works
 
 
 @pytest.mark.parametrize(("text", "weight", "line"), [
