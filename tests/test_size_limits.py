@@ -248,3 +248,56 @@ def test_every_command_counts_its_local_partials_before_computing_one(tmp_path, 
     assert f"PATHGRAD_MAX_CONE_EDGES={count}" in lines[0]
     result = CliRunner().invoke(cli, argv, env={"PATHGRAD_MAX_CONE_EDGES": str(count)})
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("suffix", ["svg", "png", "dot", "mmd"])
+def test_a_picture_counts_the_edges_it_would_read_first(tmp_path, monkeypatch, suffix):
+    from pathgrad.render import scene
+
+    spec_path = tmp_path / "wide.yaml"
+    spec_path.write_text(WIDE)
+    spec = pathgrad.load(WIDE)
+    count = sum(len(spec.graph.deps(v)) for v in spec.nodes)  # the oracle: the built graph's
+    out = tmp_path / f"net.{suffix}"
+    monkeypatch.setattr(scene, "MAX_DRAWN_EDGES", count - 1)
+    result = CliRunner().invoke(cli, ["graph", str(spec_path), "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists(), result.output
+    assert result.stderr.splitlines() == [
+        f"Error: the network has {count:,} edges, more than the {count - 1:,} a picture is "
+        "made from; draw a smaller net (`pathgrad backprop` and `explain` work from one "
+        "weight of this one)"]
+    monkeypatch.setattr(scene, "MAX_DRAWN_EDGES", count)
+    assert CliRunner().invoke(cli, ["graph", str(spec_path), "-o", str(out)]).exit_code == 0
+    assert out.stat().st_size > 0
+
+
+def test_a_one_line_mlp_of_a_million_edges_is_not_drawn(tmp_path):
+    spec = tmp_path / "dense.yaml"
+    spec.write_text("mlp: {inputs: [x], layers: [700, 700]}\n")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pathgrad", "graph", str(spec), "-o",
+                           str(tmp_path / "net.dot")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "985,600 edges" in proc.stderr
+    assert not (tmp_path / "net.dot").exists()
+    assert time.perf_counter() - start < 30  # a hang guard: it took 17 s and 1.3 GB before
+
+
+def test_a_live_page_counts_the_partials_it_would_hold_first(tmp_path, monkeypatch):
+    from pathgrad.render import interactive
+
+    spec_path = tmp_path / "wide.yaml"
+    spec_path.write_text(WIDE)
+    spec = pathgrad.load(WIDE)
+    count = sum(len(spec.graph.deps(v)) for v in spec.nodes)
+    out = tmp_path / "page.html"
+    argv = ["page", str(spec_path), "-w", "w1_1_1", "-o", str(out)]
+    monkeypatch.setattr(interactive, "MAX_PAGE_EDGES", count - 1)
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2 and not out.exists(), result.output
+    assert result.stderr.splitlines() == [
+        f"Error: the network has {count:,} edges, more than {count - 1:,} a live page can "
+        "hold; write a static page with `pathgrad explain -f html -o FILE.html`, or step "
+        "through a smaller net"]
+    monkeypatch.setattr(interactive, "MAX_PAGE_EDGES", count)
+    assert CliRunner().invoke(cli, argv).exit_code == 0 and out.exists()

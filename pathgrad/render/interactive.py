@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["Live", "build", "page", "fragment", "model_js", "script", "style", "slider_range",
            "default_weight", "script_json", "MAX_LABELLED_EDGES", "MAX_PAGE_NAMES"]
 
-MAX_PAGE_NAMES = 10_000  # a page holds every name's formula and slider: 150,000 took minutes
+MAX_PAGE_NAMES = 2_000  # a page holds every name's formula and slider: 5,000 took 4.8 s
+MAX_PAGE_EDGES = 10_000  # … and every edge's local partial (sympy, then JavaScript)
 
 MAX_LABELLED_EDGES = 40  # more edges than this: no number on each edge (the picture would blur)
 
@@ -218,6 +219,12 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
     if len(spec.names) > MAX_PAGE_NAMES:  # every name's expression and slider is in the page
         raise LimitError(f"the network has {len(spec.names):,} names, more than "
                          f"{MAX_PAGE_NAMES:,} a live page can hold", None,
+                         "write a static page with `pathgrad explain -f html -o FILE.html`, "
+                         "or step through a smaller net")
+    edges = sum(len(spec.graph.deps(v)) for v in spec.nodes)
+    if edges > MAX_PAGE_EDGES:  # … and every edge's local partial, in sympy and JavaScript
+        raise LimitError(f"the network has {edges:,} edges, more than {MAX_PAGE_EDGES:,} a "
+                         "live page can hold", None,
                          "write a static page with `pathgrad explain -f html -o FILE.html`, "
                          "or step through a smaller net")
     leaf_values = explanation.values if explanation is not None else apply_values(spec, values)
