@@ -228,13 +228,14 @@ WIDE = "mlp: {inputs: [x], layers: [4, 3]}\ninputs: {x: 0.5, y1: 0, y2: 1, y3: 0
                                   ["explain", "{f}", "-w", "w1_1_1", "--top", "2"],
                                   ["backprop", "{f}", "-w", "w1_1_1"],
                                   ["lengths", "{f}", "-w", "w1_1_1", "-o", "{out}"],
-                                  ["gradient", "{f}"]])
+                                  ["gradient", "{f}"],
+                                  ["matrix", "{f}"]])
 def test_every_command_counts_its_local_partials_before_computing_one(tmp_path, args):
     spec_path = tmp_path / "wide.yaml"
     spec_path.write_text(WIDE)
     spec = pathgrad.load(WIDE)
     graph = spec.graph
-    if "gradient" in args:  # every node above the loss
+    if args[0] in ("gradient", "matrix"):  # every node above the loss: the whole gradient
         nodes = list(spec.nodes)
     else:  # z1_1 and a1_1, the three z2's and a2's, and E: each with every name it uses
         nodes = ["z1_1", "a1_1", "z2_1", "z2_2", "z2_3", "a2_1", "a2_2", "a2_3", "E"]

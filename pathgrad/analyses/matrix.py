@@ -39,6 +39,7 @@ from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
 from ..verify.methods import Verification, verify
+from .budget import check_cone
 from .gradient import _check_values, _choose_method, _Oracle, _sweeps
 
 __all__ = ["Layer", "PathRow", "PathGroup", "Bridge", "MatrixForm", "matrix_form", "Checked",
@@ -256,6 +257,7 @@ def matrix_form(spec: Spec, values: Mapping[str, object] | None = None, *,
     cfg = _settings(spec)
     leaves0 = apply_values(spec, values)
     _check_values(spec, leaves0)
+    check_cone(spec, None)  # BP1–BP4 are every param's gradient
     if weight is not None:
         _check_bridge_weight(spec, weight)
     net = network or Network(spec, spec.graph)

@@ -33,6 +33,7 @@ from ..numeric.points import DIGITS, as_float, point_values
 from ..spec import Spec
 from ..spec.model import apply_values
 from ..verify.methods import Verification
+from .budget import check_cone
 from .gradient import _check_values
 from .matrix import Checked, MatrixForm, _add, _delta_symbols, _mul, _product, _verify, matrix_form
 
@@ -142,6 +143,7 @@ def bptt_form(spec: Spec, values: Mapping[str, object] | None = None, *,
         raise UsageError(f"{spec.source} is not made by an `rnn:` block")
     leaves0 = apply_values(spec, values)
     _check_values(spec, leaves0)
+    check_cone(spec, None)  # BPTT is every param's gradient
     if weight is not None and weight not in spec.params:
         raise UsageError(f"--weight '{weight}' is not a param of the rnn", None,
                          "choose one of " + ", ".join([*spec.params][:8]))
