@@ -147,7 +147,9 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     Derivative and the sum is checked by central finite differences on the DAG instead
     (verification.method "finite-difference"). Paths are written out only while the longest
     has at most `limits.max_path_edges` edges and all of them `limits.max_factors` factors
-    (PATHGRAD_MAX_PATH_EDGES, PATHGRAD_MAX_FACTORS): past that, a LimitError says what to use.
+    (PATHGRAD_MAX_PATH_EDGES, PATHGRAD_MAX_FACTORS), and while the nodes between the weight
+    and the loss have at most `limits.max_cone_edges` partials (PATHGRAD_MAX_CONE_EDGES):
+    past that, a LimitError says what to use.
 
     >>> from pathgrad import load
     >>> spec = load("inputs: {x: 2}\\nparams: {w: 3}\\nnodes: {h: w*x, E: h^2 + w}")
