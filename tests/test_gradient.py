@@ -13,7 +13,7 @@ import mpmath
 import pytest
 import sympy as sp
 from exporthelp import need
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from mlp_oracle import d_param, forward, mlp_specs, smallest_z, values_of
 from randomnets import networks
 
@@ -66,8 +66,14 @@ def test_mazur_table_reads_back(run, examples):
     assert "✓ verified" in flat and "kept: b1, b2" in flat
 
 
+SOFTMAX_SHIFT = ("mlp:\n  inputs: [x1]\n  layers: [2]\n  activation: [softmax]\n  bias: layer\n"
+                 "  loss: cross_entropy\n  targets: [y1, y2]\n  init: {seed: 0}\n"
+                 "inputs: {x1: -1.5, y1: 0, y2: 0.25}\n")  # ∂E/∂b1 = 0: softmax ignores a shift
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mlp_specs())
+@example(SOFTMAX_SHIFT).via("a random seed: ∂E/∂b1 was 'too small for a float (-1.2326e-32)'")
 def test_random_mlps_against_finite_differences(text):
     spec = load(text)
     cfg = spec.meta["mlp"]
@@ -266,3 +272,20 @@ def test_a_kink_hit_exactly_is_decided_exactly(examples):
     # gradient entry is exactly 0 (binary floating point would make z a rounding error)
     gr = gradient(load(examples / "kink.yaml"))
     assert gr.verified and set(gr.gradient.values()) == {0.0}
+
+
+def test_a_gradient_that_cancels_to_0_is_shown_as_0_in_every_command(tmp_path):
+    # the exact value is 0 but its 30-digit midpoint is −1.2e-32: to_float proves it 0, and
+    # within_float called that "too small for a float (-1.2326e-32)", which a float holds
+    from click.testing import CliRunner
+
+    from pathgrad.cli import cli
+
+    spec = tmp_path / "shift.yaml"
+    spec.write_text(SOFTMAX_SHIFT)
+    gr = gradient(load(SOFTMAX_SHIFT))
+    assert gr.gradient["b1"] == 0.0 and "b1" not in gr.notes
+    for args in (["gradient", str(spec)], ["explain", str(spec), "-w", "b1"],
+                 ["backprop", str(spec), "-w", "b1"]):
+        out = CliRunner().invoke(cli, [*args, "-f", "json"])
+        assert out.exit_code == 0 and "too small" not in out.stdout, (args, out.output)

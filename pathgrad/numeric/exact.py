@@ -962,6 +962,8 @@ def within_float(v: Any) -> Any:
     if f is not None and (f != 0 or isinstance(v, Fraction) or not to_mpf(v)):
         return v
     x = to_mpf(v)
+    if f == 0 and abs(x) >= _SMALLEST_FLOAT:  # to_float proved it 0: −1.2e-32 is the
+        return v                              # rounding left of a sum that cancels exactly
     mantissa, exponent = mpmath.frexp(x)  # x = m·2^e exactly, ½ ≤ |m| < 1
     # e^(e^1000) has a binary exponent of 434 digits: no float holds it
     digits = math.log10(abs(float(mantissa))) + exponent * _LOG10_2 \
@@ -974,6 +976,7 @@ def within_float(v: Any) -> Any:
 
 
 _LOG10_2 = math.log10(2)
+_SMALLEST_FLOAT = mpmath.mpf(2) ** -1074  # the least subnormal double: below it float() is 0
 
 
 def _sci6(x: Any, mantissa: float, digits: float) -> str:
