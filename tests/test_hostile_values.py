@@ -372,3 +372,17 @@ def test_complex_step_drops_values_only_after_their_last_use(chunk):
     got = complex_step(spec, spec.values(), ["a", "b", "c"], chunk=chunk)
     for p in "abc":
         assert got[p] == pytest.approx(backprop(spec, p).value, rel=1e-12, abs=0)
+
+
+def test_a_loss_undefined_at_the_point_is_not_a_failed_verification(tmp_path: Path) -> None:
+    # |√p0·√p0| at p0 = −2: the loss is undefined on the DAG, but sympy composes it as |p0|
+    # and symengine as p0; their derivatives differ there (−16 ≠ 0), and explain said NOT
+    # VERIFIED ("the point is at a kink"), exit 1, for a spec whose value is simply undefined
+    spec = tmp_path / "net.yaml"
+    spec.write_text("inputs: {x0: -2}\nparams: {p0: -2, p1: -2}\nnodes:\n  h0: sqrt(p0)\n"
+                    "  h1: abs(h0 * h0)\n  h2: p0 + h1\n  E: (h2)^2\nloss: E\n")
+    proc = run(spec, "explain", "-w", "p0", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["verified"] is True and data["value"] is None
+    assert "square root of a negative number" in data["value_note"]

@@ -27,6 +27,7 @@ from ..numeric.evaluate import (
     DegreeAlgebra,
     ModPAlgebra,
     MPAlgebra,
+    NoValue,
     evaluate,
     forward,
 )
@@ -130,6 +131,9 @@ def _numeric(net: Network, weight: str, sum_names: sp.Expr, direct: sp.Expr,
 
     def lhs(vals: dict) -> object:
         env = forward(order, net.exprs, sym, vals, alg, fixed={weight: vals[weight]})
+        loss = env.get(sym[net.spec.loss])
+        if isinstance(loss, NoValue):  # √−2 on the way: the loss is undefined here, so is its
+            return loss                # derivative, whatever a composed form simplified away
         return sum_value(sum_names, env, alg)
 
     def rhs(vals: dict) -> object:
