@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Graph", "declared_in_order", "count_paths", "iter_paths", "between", "length_counts",
            "leaf_length_counts", "listing_cost", "relevant_children", "path_edge_total",
-           "path_length_range", "cone_edges"]
+           "path_length_range", "path_totals", "cone_edges"]
 
 
 # children_of scans the uses for this many names before building every children list: a
@@ -98,6 +98,11 @@ class Graph:
     def deps(self, name: str) -> tuple[str, ...]:
         """The names a node's expression uses, in order of appearance (empty for leaves)."""
         return self._deps.get(name, ())
+
+    @property
+    def edge_count(self) -> int:
+        """Every edge of the DAG: the names each node uses, counted together."""
+        return sum(map(len, self._deps.values()))
 
     def children(self, name: str) -> list[str]:
         """The nodes whose expressions use `name`."""
@@ -477,16 +482,16 @@ def listing_cost(counts: Mapping[int, int]) -> tuple[int, int]:
 def path_edge_total(graph: Graph, source: str, target: str) -> tuple[int, int]:
     """(paths, Σ over paths of their edges) from `source` to `target`, exactly, in O(edges):
     what listing would cost even when the lengths are too many to tabulate."""
-    return _path_totals(graph, source, target)[:2]
+    return path_totals(graph, source, target)[:2]
 
 
 def path_length_range(graph: Graph, source: str, target: str) -> tuple[int, int]:
     """(fewest, most) edges of a path from `source` to `target`, in O(edges); (0, 0) when
     there is none: how long a path that would be written out can be, before listing any."""
-    return _path_totals(graph, source, target)[2:]
+    return path_totals(graph, source, target)[2:]
 
 
-def _path_totals(graph: Graph, source: str, target: str) -> tuple[int, int, int, int]:
+def path_totals(graph: Graph, source: str, target: str) -> tuple[int, int, int, int]:
     """(paths, their edges together, fewest edges, most edges), one pass over the cone."""
     nodes = between(graph, source, target)
     if not nodes:

@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..calculus import Network, products, sum_terms
 from ..errors import LimitError, count_text
-from ..graph import path_edge_total, path_length_range
+from ..graph import Graph, path_totals
 from ..numeric.evaluate import NoValue, SympyPoint
 from ..numeric.exact import (
     ExactAlgebra,
@@ -172,8 +172,7 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
     if count:
         limits = limits or Limits.from_env()
         check_cone(spec, weight, limits)
-        check_writable(weight, loss, path_length_range(graph, weight, loss)[1],
-                       path_edge_total(graph, weight, loss)[1], limits, count=count)
+        check_listing(graph, weight, loss, limits)
     listed = []
     with progress.task(f"listing {count:,} paths", count) as task:
         for p in graph.paths(weight, loss):
@@ -195,6 +194,12 @@ def explain(spec: Spec, weight: str, values: Mapping[str, object] | None = None,
         value_exact=numbers["exact"], node_values_exact=numbers["nodes_exact"],
         direct_in_leaves=proof.in_leaves,
     )
+
+
+def check_listing(graph: Graph, weight: str, loss: str, limits: Limits) -> None:
+    """`check_writable` for listing every path, counted in one pass without listing any."""
+    count, factors, _, longest = path_totals(graph, weight, loss)
+    check_writable(weight, loss, longest, factors, limits, count=count)
 
 
 def check_writable(weight: str, loss: str, longest: int, factors: int, limits: Limits, *,

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..analyses.explanation import DEFAULT_MAX_PATHS, check_writable
+from ..analyses.explanation import DEFAULT_MAX_PATHS, check_listing
 from ..errors import LimitError, UsageError, count_text
-from ..graph import between, path_edge_total, path_length_range
+from ..graph import between
 from ..spec import Limits
 from ..spec.model import apply_values, check_weight
 from . import scene as sc
@@ -221,7 +221,7 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
                          f"{MAX_PAGE_NAMES:,} a live page can hold", None,
                          "write a static page with `pathgrad explain -f html -o FILE.html`, "
                          "or step through a smaller net")
-    edges = sum(len(spec.graph.deps(v)) for v in spec.nodes)
+    edges = spec.graph.edge_count
     if edges > MAX_PAGE_EDGES:  # … and every edge's local partial, in sympy and JavaScript
         raise LimitError(f"the network has {edges:,} edges, more than {MAX_PAGE_EDGES:,} a "
                          "live page can hold", None,
@@ -241,9 +241,7 @@ def build(spec: Spec, weight: str, values: Mapping[str, object] | None = None, *
                 f"'{weight}' has {count_text(count)} paths to '{loss}', more than --max-paths "
                 f"{max_paths:,}", None, "choose a --weight nearer the loss")
         if count:  # each path's factors are written out on the page, as explain's are
-            check_writable(weight, loss, path_length_range(graph, weight, loss)[1],
-                           path_edge_total(graph, weight, loss)[1], Limits.from_env(),
-                           count=count)
+            check_listing(graph, weight, loss, Limits.from_env())
         paths = list(graph.paths(weight, loss))
     names = list(graph.order)
     slots = {n: i for i, n in enumerate(names)}
